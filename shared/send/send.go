@@ -1,0 +1,119 @@
+// Package send is the Send step: it reads a staged frame file, verifies it
+// whole, stamps each datagram's sequence number from a reserved range and
+// its export time, inserts v9/IPFIX templates at the start of the stream
+// and on refresh, and writes the datagrams to a UDP connection.
+package send
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+)
+
+// Conn is where datagrams go (a *udp.Conn).
+type Conn interface {
+	Send(ctx context.Context, b []byte) error
+	Flush(ctx context.Context) error
+}
+
+// Options for one stream.
+type Options struct {
+	TemplatePackets  int           // resend templates after this many datagrams (0: only at start)
+	TemplateInterval time.Duration // and after this long (0: never by time)
+	Now              func() time.Time
+}
+
+// Result counts one stream.
+type Result struct {
+	Datagrams uint64 `json:"datagrams"`
+	Units     uint64 `json:"units"`
+	Records   uint64 `json:"records"`
+	Bytes     uint64 `json:"bytes"` // as sent, templates included
+	Templates uint64 `json:"templates"`
+}
+
+// Load reads a whole frame file into memory and verifies it (CRC, trailer
+// counts), so that a damaged staging object fails before anything is sent.
+func Load(r io.Reader) ([]byte, staging.Totals, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, staging.Totals{}, fmt.Errorf("read staged frames: %w", err)
+	}
+	sr, err := staging.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, staging.Totals{}, err
+	}
+	for {
+		if _, err := sr.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, staging.Totals{}, err
+		}
+	}
+	return data, sr.Totals(), nil
+}
+
+// Stream sends the verified frame file data. first is the first counter
+// value of the range reserved for it and units the range's size; the file
+// must hold exactly that many units. Sequence numbers are the counter
+// values mod 2^32: frame i carries first + (units of frames before i).
+func Stream(ctx context.Context, data []byte, fin netflow.Finisher, conn Conn, first, units uint64, opt Options) (Result, error) {
+	var res Result
+	now := opt.Now
+	if now == nil {
+		now = time.Now
+	}
+	sr, err := staging.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return res, err
+	}
+	var (
+		out           []byte
+		seq           = first
+		sinceTemplate int
+		lastTemplate  time.Time
+	)
+	for {
+		f, err := sr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return res, err
+		}
+		if res.Units+uint64(f.Units) > units {
+			return res, fmt.Errorf("staged frames hold more than the %d reserved sequence units", units)
+		}
+		t := now()
+		withTemplates := res.Datagrams == 0 ||
+			(opt.TemplatePackets > 0 && sinceTemplate >= opt.TemplatePackets) ||
+			(opt.TemplateInterval > 0 && t.Sub(lastTemplate) >= opt.TemplateInterval)
+		out, err = fin.Finish(out[:0], f, uint32(seq), t, withTemplates)
+		if err != nil {
+			return res, fmt.Errorf("finish datagram %d: %w", res.Datagrams, err)
+		}
+		if withTemplates {
+			sinceTemplate = 0
+			lastTemplate = t
+			res.Templates++
+		}
+		if err := conn.Send(ctx, out); err != nil {
+			return res, err
+		}
+		sinceTemplate++
+		seq += uint64(f.Units)
+		res.Datagrams++
+		res.Units += uint64(f.Units)
+		res.Records += uint64(f.Records)
+		res.Bytes += uint64(len(out))
+	}
+	if res.Units != units {
+		return res, fmt.Errorf("staged frames hold %d sequence units, %d were reserved", res.Units, units)
+	}
+	return res, conn.Flush(ctx)
+}
