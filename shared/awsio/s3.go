@@ -1,0 +1,200 @@
+// Package awsio adapts Amazon S3 (aws-sdk-go-v2) to the project's small
+// interfaces: a source object read by byte ranges, all pinned to one object
+// version by If-Match on its ETag, and a staging Store. It is the only
+// shared package besides the Lambda handlers that imports the AWS SDK.
+package awsio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+)
+
+// S3API is the part of *s3.Client this package uses.
+type S3API interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// Object is one S3 object version, read by ranges. It never writes to or
+// deletes the object.
+type Object struct {
+	Client    S3API
+	Bucket    string
+	Key       string
+	ETag      string // pins every ranged GET to one version (If-Match)
+	VersionID string
+	size      int64
+}
+
+// URI is s3://bucket/key.
+func (o *Object) URI() string { return "s3://" + o.Bucket + "/" + o.Key }
+
+// Head reads the object's size and ETag (and keeps a caller-given ETag:
+// a mismatch means the object was overwritten since the event).
+func Head(ctx context.Context, c S3API, bucket, key, etag, versionID string) (*Object, error) {
+	in := &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}
+	if versionID != "" {
+		in.VersionId = aws.String(versionID)
+	}
+	if etag != "" {
+		in.IfMatch = aws.String(quoteETag(etag))
+	}
+	out, err := c.HeadObject(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("head s3://%s/%s: %w", bucket, key, err)
+	}
+	o := &Object{Client: c, Bucket: bucket, Key: key, ETag: aws.ToString(out.ETag), VersionID: versionID, size: aws.ToInt64(out.ContentLength)}
+	return o, nil
+}
+
+// Size is the object's length in bytes.
+func (o *Object) Size() int64 { return o.size }
+
+// OpenRange GETs bytes [start, end) of the pinned version.
+func (o *Object) OpenRange(ctx context.Context, start, end int64) (io.ReadCloser, error) {
+	if start < 0 || end > o.size || start > end {
+		return nil, fmt.Errorf("read %s: range [%d, %d) outside object of %d bytes", o.URI(), start, end, o.size)
+	}
+	if start == end {
+		return io.NopCloser(bytes.NewReader(nil)), nil
+	}
+	in := &s3.GetObjectInput{
+		Bucket: aws.String(o.Bucket),
+		Key:    aws.String(o.Key),
+		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", start, end-1)),
+	}
+	if o.ETag != "" {
+		in.IfMatch = aws.String(quoteETag(o.ETag))
+	}
+	if o.VersionID != "" {
+		in.VersionId = aws.String(o.VersionID)
+	}
+	out, err := o.Client.GetObject(ctx, in)
+	if err != nil {
+		return nil, fmt.Errorf("get %s bytes %d-%d: %w", o.URI(), start, end-1, err)
+	}
+	return out.Body, nil
+}
+
+func quoteETag(e string) string {
+	if strings.HasPrefix(e, `"`) || strings.HasPrefix(e, "W/") {
+		return e
+	}
+	return `"` + e + `"`
+}
+
+// ParseURI splits s3://bucket/key.
+func ParseURI(s string) (bucket, key string, err error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "s3" || u.Host == "" || len(u.Path) < 2 {
+		return "", "", fmt.Errorf("%q is not an s3://bucket/key URI", s)
+	}
+	return u.Host, strings.TrimPrefix(u.Path, "/"), nil
+}
+
+// IsPreconditionFailed reports whether err says the object changed under
+// its ETag (HTTP 412): the object was overwritten during the execution.
+func IsPreconditionFailed(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "PreconditionFailed" || ae.ErrorCode() == "412")
+}
+
+// IsNotFound reports whether err is a missing bucket or key.
+func IsNotFound(err error) bool {
+	var nk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nk) || errors.As(err, &nf) {
+		return true
+	}
+	var ae smithy.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound" || ae.ErrorCode() == "NoSuchBucket")
+}
+
+// Staging is a staging.Store in an S3 bucket under a prefix.
+type Staging struct {
+	Client S3API
+	Bucket string
+	Prefix string
+}
+
+var _ staging.Store = (*Staging)(nil)
+
+func (s *Staging) key(k string) string { return s.Prefix + k }
+
+// Put uploads the object. The body is buffered so the SDK can compute its
+// checksum over a seekable reader.
+func (s *Staging) Put(ctx context.Context, key string, r io.Reader) error {
+	var body io.ReadSeeker
+	switch v := r.(type) {
+	case io.ReadSeeker:
+		body = v
+	default:
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, s.key(key), err)
+		}
+		body = bytes.NewReader(b)
+	}
+	_, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.key(key)), Body: body})
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, s.key(key), err)
+	}
+	return nil
+}
+
+// Open downloads the object.
+func (s *Staging) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := s.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.key(key))})
+	if err != nil {
+		if IsNotFound(err) {
+			return nil, fmt.Errorf("open s3://%s/%s: %w", s.Bucket, s.key(key), staging.ErrNotFound)
+		}
+		return nil, fmt.Errorf("open s3://%s/%s: %w", s.Bucket, s.key(key), err)
+	}
+	return out.Body, nil
+}
+
+// Delete removes the staging object (never a source object: keys are
+// always under the staging prefix).
+func (s *Staging) Delete(ctx context.Context, key string) error {
+	_, err := s.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.key(key))})
+	if err != nil && !IsNotFound(err) {
+		return fmt.Errorf("delete s3://%s/%s: %w", s.Bucket, s.key(key), err)
+	}
+	return nil
+}
+
+// List returns staging keys under prefix (relative to the staging prefix).
+func (s *Staging) List(ctx context.Context, prefix string) ([]string, error) {
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(s.Client, &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(s.key(prefix))})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list s3://%s/%s: %w", s.Bucket, s.key(prefix), err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, strings.TrimPrefix(aws.ToString(o.Key), s.Prefix))
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
