@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/config"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/pipeline"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/boltseq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+)
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type sizeFlag struct{ n *int64 }
+
+func (s sizeFlag) String() string {
+	if s.n == nil {
+		return ""
+	}
+	return fmt.Sprint(*s.n)
+}
+func (s sizeFlag) Set(v string) error {
+	n, err := config.ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s.n = n
+	return nil
+}
+
+func newFlagSet(name string, stderr io.Writer, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return usageError{errHelp}
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+const runHelp = `Usage: flowlogs2netflow run --to URL [--to URL]... [flags] INPUT...
+
+Converts flow-log objects and sends them to every receiver.
+  URL    netflow5://HOST:PORT, netflow9://HOST:PORT or ipfix://HOST:PORT, with
+         query options: engine-type, engine-id (v5); source-id (v9); domain
+         (IPFIX); pps (all); mtu, template-packets, template-interval (v9, IPFIX)
+  INPUT  a gzip or plain file (detected by content), a directory (every file
+         below it, in name order), - for standard input, or s3://bucket/key
+
+Flags:
+`
+
+func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var (
+		to          multiFlag
+		format      string
+		addrMode    string
+		statePath   string
+		stagingDir  string
+		summaryFmt  string
+		execution   string
+		progress    string
+		workers     int
+		writeBuffer int64
+		chunkSize   int64 = config.DefaultChunkSize
+	)
+	fs := newFlagSet("run", stderr, runHelp)
+	fs.Var(&to, "to", "receiver URL (repeatable)")
+	fs.StringVar(&format, "format", "", "log format for objects without a header line, in AWS's ${field} syntax")
+	fs.StringVar(&addrMode, "address-mode", "auto", "auto (pkt-srcaddr/pkt-dstaddr when present), packet, or interface (srcaddr/dstaddr)")
+	fs.StringVar(&statePath, "state", "", "sequence-number store (bbolt file); default $XDG_STATE_HOME/flowlogs2netflow/sequences.db")
+	fs.StringVar(&stagingDir, "staging", "", "staging directory for encoded datagrams; default a temporary directory")
+	fs.StringVar(&summaryFmt, "summary", "text", "summary on stdout: text, json or none")
+	fs.StringVar(&execution, "execution", "", "execution name: the sequence claim; the same name resends the same numbers (default: unique per run)")
+	fs.StringVar(&progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
+	fs.IntVar(&workers, "workers", 2, "chunks parsed in parallel")
+	fs.Var(sizeFlag{&chunkSize}, "chunk-size", "uncompressed bytes per chunk (e.g. 64MiB)")
+	fs.Var(sizeFlag{&writeBuffer}, "write-buffer", "UDP socket send buffer (e.g. 4MiB); 0 keeps the system default")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var problems []error
+	rs, err := receiver.ParseAll(to)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	popts := flowlog.Options{}
+	if format != "" {
+		f, err := flowlog.ParseFormat(format)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("--format: %w", err))
+		}
+		popts.Format = f
+	}
+	if popts.AddressMode, err = flowlog.ParseAddressMode(addrMode); err != nil {
+		problems = append(problems, fmt.Errorf("--address-mode: %w", err))
+	}
+	switch summaryFmt {
+	case "text", "json", "none":
+	default:
+		problems = append(problems, fmt.Errorf("--summary %q: want text, json or none", summaryFmt))
+	}
+	switch progress {
+	case "auto", "always", "never":
+	default:
+		problems = append(problems, fmt.Errorf("--progress %q: want auto, always or never", progress))
+	}
+	if workers < 1 || workers > 256 {
+		problems = append(problems, fmt.Errorf("--workers %d: want 1 to 256", workers))
+	}
+	if chunkSize < 1<<10 {
+		problems = append(problems, fmt.Errorf("--chunk-size %d: want at least 1KiB", chunkSize))
+	}
+	if fs.NArg() == 0 {
+		problems = append(problems, errors.New("no INPUT given"))
+	}
+	inputs, err := expandInputs(ctx, fs.Args(), stdin)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(problems) > 0 {
+		return usageError{errors.Join(problems...)}
+	}
+
+	if statePath == "" {
+		if statePath, err = boltseq.DefaultPath(); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(statePath), 0o755); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	store, err := boltseq.Open(statePath, boltseq.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if stagingDir == "" {
+		if stagingDir, err = os.MkdirTemp("", "flowlogs2netflow-staging-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(stagingDir)
+	}
+	if execution == "" {
+		execution = fmt.Sprintf("local-%s-%d", time.Now().UTC().Format("20060102T150405.000000000Z"), os.Getpid())
+	}
+
+	start := time.Now()
+	runner := &pipeline.Runner{
+		Receivers:   rs,
+		Parser:      popts,
+		Seq:         store,
+		Staging:     staging.Dir{Root: stagingDir},
+		WriteBuffer: int(writeBuffer),
+		Workers:     workers,
+		ChunkSize:   chunkSize,
+	}
+	bar := newProgress(progress, stderr, inputs)
+	if bar != nil {
+		runner.Progress = bar.add
+	}
+	var runErr error
+	for i, in := range inputs {
+		claim := execution
+		if len(inputs) > 1 {
+			claim = fmt.Sprintf("%s/%d", execution, i)
+		}
+		if runErr = runner.Run(ctx, in, claim); runErr != nil {
+			break
+		}
+	}
+	if cerr := runner.Close(ctx); runErr == nil {
+		runErr = cerr
+	}
+	bar.finish()
+	if runner.Summary == nil {
+		runner.Summary = pipeline.NewSummary(rs)
+	}
+	runner.Summary.Seconds = time.Since(start).Seconds()
+	if runErr == nil {
+		runErr = runner.Summary.Check()
+	}
+	switch summaryFmt {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(runner.Summary); err != nil && runErr == nil {
+			runErr = err
+		}
+	case "text":
+		printSummary(stdout, runner.Summary)
+	}
+	return runErr
+}
+
+func expandInputs(ctx context.Context, args []string, stdin io.Reader) ([]pipeline.Input, error) {
+	var out []pipeline.Input
+	var errs []error
+	for _, a := range args {
+		switch {
+		case a == "-":
+			out = append(out, pipeline.Input{Name: "stdin", Open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
+		case strings.HasPrefix(a, "s3://"):
+			in, err := s3Input(ctx, a)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, in)
+		default:
+			st, err := os.Stat(a)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("input %s: %w", a, err))
+				continue
+			}
+			if !st.IsDir() {
+				out = append(out, fileInput(a))
+				continue
+			}
+			var files []string
+			err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
+					files = append(files, p)
+				}
+				return nil
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("input %s: %w", a, err))
+				continue
+			}
+			sort.Strings(files)
+			for _, f := range files {
+				out = append(out, fileInput(f))
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func fileInput(path string) pipeline.Input {
+	return pipeline.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+}
+
+func s3Input(ctx context.Context, uri string) (pipeline.Input, error) {
+	bucket, key, err := awsio.ParseURI(uri)
+	if err != nil {
+		return pipeline.Input{}, err
+	}
+	cfg, err := awsio.LoadConfig(ctx, "")
+	if err != nil {
+		return pipeline.Input{}, err
+	}
+	client := awsio.NewS3(cfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
+	return pipeline.Input{Name: uri, Open: func() (io.ReadCloser, error) {
+		o, err := awsio.Head(ctx, client, bucket, key, "", "")
+		if err != nil {
+			return nil, err
+		}
+		return o.OpenRange(ctx, 0, o.Size())
+	}}, nil
+}
+
+func printSummary(w io.Writer, s *pipeline.Summary) {
+	fmt.Fprintf(w, "objects %d, chunks %d, lines %d, records %d, skipped %d",
+		s.Objects, s.Chunks, s.Counts.Lines, s.Counts.Records, s.Counts.Skipped.Total())
+	var parts []string
+	for _, r := range flowlog.SkipReasons() {
+		if n := s.Counts.Skipped[r]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", r, n))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, ", %.2f s\n", s.Seconds)
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "receiver\tflows\tunsupported\trecords\tdatagrams\tbytes\tpackets\tsequence\t")
+	for _, r := range s.Receivers {
+		sq := "-"
+		if r.FirstSequence != nil {
+			sq = fmt.Sprintf("%d..%d", *r.FirstSequence, *r.LastSequence)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", r.URL, r.Flows, r.Unsupported, r.Records, r.Datagrams, r.Bytes, r.Packets, sq)
+	}
+	tw.Flush()
+	for _, e := range s.Errors {
+		fmt.Fprintln(w, "malformed:", e)
+	}
+	for _, r := range s.Receivers {
+		if r.Refused > 0 {
+			fmt.Fprintf(w, "warning: %s refused %d datagrams (is the collector running?)\n", r.URL, r.Refused)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package pipeline
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/send"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
+)
+
+// Runner runs the four steps in-process for local objects: chunks are
+// parsed by goroutines, staging lives in a local directory (or any Store),
+// and sequence numbers come from an embedded store. Receivers keep one
+// socket each for the whole run.
+type Runner struct {
+	Receivers   []receiver.Receiver
+	Parser      flowlog.Options
+	Seq         seq.Store
+	Staging     staging.Store
+	WriteBuffer int              // socket send buffer, 0 = system default
+	Workers     int              // parallel chunk parsers, 0 = 1
+	ChunkSize   int64            // uncompressed bytes per chunk
+	Now         func() time.Time // nil: time.Now
+	// Progress, when set, is called with the number of input bytes
+	// consumed as parsing advances.
+	Progress func(n int64)
+
+	conns   []*udp.Conn
+	mu      sync.Mutex
+	Summary *Summary
+}
+
+// Input is one object to process. Open returns its content from the start.
+type Input struct {
+	Name string
+	Open func() (io.ReadCloser, error)
+}
+
+func (r *Runner) init(ctx context.Context) error {
+	if r.Summary == nil {
+		r.Summary = NewSummary(r.Receivers)
+	}
+	if r.conns != nil {
+		return nil
+	}
+	r.conns = make([]*udp.Conn, len(r.Receivers))
+	for i, rc := range r.Receivers {
+		c, err := udp.Dial(ctx, rc.Address(), udp.Options{PPS: rc.PPS, WriteBuffer: r.WriteBuffer})
+		if err != nil {
+			return err
+		}
+		r.conns[i] = c
+	}
+	return nil
+}
+
+// Run processes one object under the given claim (execution name): Plan,
+// Parse, Reserve, Send.
+func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
+	if err := r.init(ctx); err != nil {
+		return err
+	}
+	rc, err := in.Open()
+	if err != nil {
+		return fmt.Errorf("open %s: %w", in.Name, err)
+	}
+	defer rc.Close()
+	var src io.Reader = rc
+	if r.Progress != nil {
+		src = &progressReader{r: rc, fn: r.Progress}
+	}
+	br := bufio.NewReaderSize(src, 256<<10)
+	var lines io.Reader = br
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", in.Name, err)
+		}
+		defer zr.Close()
+		lines = zr
+	}
+	prefix := fmt.Sprintf("%s/", safeKey(claim))
+	res, err := Parse(ctx, ParseInput{
+		Object:    in.Name,
+		Chunk:     0,
+		Lines:     flowlog.NewLineReader(lines),
+		Parser:    r.Parser,
+		Receivers: r.Receivers,
+		Staging:   r.Staging,
+		KeyPrefix: prefix,
+	})
+	if err != nil {
+		return err
+	}
+	chunks := []ChunkResult{res}
+	return r.reserveAndSend(ctx, claim, chunks)
+}
+
+func (r *Runner) reserveAndSend(ctx context.Context, claim string, chunks []ChunkResult) error {
+	for _, c := range chunks {
+		r.Summary.AddChunk(c)
+	}
+	r.Summary.Objects++
+	ranges, totals, err := Reserve(ctx, r.Seq, claim, r.Receivers, chunks)
+	if err != nil {
+		return err
+	}
+	r.Summary.AddReserved(totals)
+	// Chunks go out in order, so every collector sees its sequence numbers
+	// ascend without gaps; receivers are independent and run side by side.
+	errs := make(chan error, len(r.Receivers))
+	for i, rc := range r.Receivers {
+		go func() {
+			for c, ch := range chunks {
+				res, err := Send(ctx, SendInput{
+					Receiver: rc,
+					Key:      ch.Receivers[i].Key,
+					Range:    ranges[c][i],
+					Staging:  r.Staging,
+					Conn:     r.conns[i],
+					Now:      r.Now,
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+				r.addSent(i, res)
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range r.Receivers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Close flushes and closes the sockets and records what they counted.
+func (r *Runner) Close(ctx context.Context) error {
+	var first error
+	for i, c := range r.conns {
+		if c == nil {
+			continue
+		}
+		if err := c.Close(ctx); err != nil && first == nil {
+			first = err
+		}
+		r.Summary.Receivers[i].Refused = c.Stats().Refused
+	}
+	r.conns = nil
+	return first
+}
+
+func (r *Runner) addSent(i int, res send.Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Summary.AddSent(i, res)
+}
+
+func safeKey(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+type progressReader struct {
+	r  io.Reader
+	fn func(int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.fn(int64(n))
+	}
+	return n, err
+}
