@@ -1,0 +1,37 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+)
+
+// Allocator is the Reserve step: one atomic reservation per receiver for
+// the whole object, claimed by the execution id (a retry or a redrive of
+// the same execution gets the same numbers; a new execution gets new
+// ones), split into per-chunk send items in chunk order.
+type Allocator struct {
+	Store seq.Store
+}
+
+// Handle reserves the sequence ranges.
+func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contract.ReserveOutput, error) {
+	out, err := contract.Allocate(in, func(r contract.Receiver, n uint64) (uint64, error) {
+		rc, err := receiver.Parse(r.URL)
+		if err != nil {
+			return 0, fmt.Errorf("%w: %w", errInvalid, err)
+		}
+		rng, err := a.Store.Reserve(ctx, rc.Exporter(), in.ExecutionID, n)
+		if err != nil {
+			return 0, err
+		}
+		return rng.First, nil
+	})
+	if err != nil {
+		return out, classify(fmt.Errorf("reserve for %s: %w", in.Object.URI(), err))
+	}
+	return out, nil
+}

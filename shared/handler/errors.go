@@ -1,0 +1,48 @@
+// Package handler holds the four Lambda handlers — splitter (Plan), parser
+// (Parse), allocator (Reserve) and sender (Send) — as plain Go types over
+// the contract types, so that tests call them directly and the mains under
+// functions/ only wire clients and call lambda.Start.
+//
+// Every handler returns either nil or one of the sfnerr types, whose Go
+// type names are the errorType values the state machine's Retry and Catch
+// match: RetryableError for what a retry can fix, InvalidInputError for
+// what it cannot.
+package handler
+
+import (
+	"context"
+	"errors"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+)
+
+// errInvalid marks causes that retrying cannot fix.
+var errInvalid = errors.New("invalid input")
+
+// classify converts err into the error type the state machine matches.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var inv *sfnerr.InvalidInputError
+	var ret *sfnerr.RetryableError
+	if errors.As(err, &inv) || errors.As(err, &ret) {
+		return err
+	}
+	switch {
+	case errors.Is(err, errInvalid),
+		errors.Is(err, seq.ErrInvalid),
+		errors.Is(err, contract.ErrAccounting),
+		errors.Is(err, staging.ErrCorrupt),
+		awsio.IsPreconditionFailed(err),
+		awsio.IsNotFound(err):
+		return sfnerr.Invalid(err)
+	case errors.Is(err, context.Canceled):
+		return sfnerr.Retryable(err)
+	}
+	return sfnerr.Retryable(err)
+}

@@ -1,0 +1,90 @@
+package handler
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/pipeline"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
+)
+
+// Sender is the Send step. It keeps one socket per receiver across warm
+// invocations (a fixed source port for as long as the execution
+// environment lives), and sends templates at the start of every
+// invocation's stream, since the next invocation may come from another
+// environment and another port.
+type Sender struct {
+	Staging     staging.Store
+	WriteBuffer int
+	Now         func() time.Time
+
+	mu    sync.Mutex
+	conns map[string]*udp.Conn
+}
+
+func (s *Sender) conn(ctx context.Context, r receiver.Receiver) (*udp.Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.conns[r.URL]; ok {
+		return c, nil
+	}
+	c, err := udp.Dial(ctx, r.Address(), udp.Options{PPS: r.PPS, WriteBuffer: s.WriteBuffer})
+	if err != nil {
+		return nil, err
+	}
+	if s.conns == nil {
+		s.conns = map[string]*udp.Conn{}
+	}
+	s.conns[r.URL] = c
+	return c, nil
+}
+
+func (s *Sender) drop(ctx context.Context, r receiver.Receiver) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.conns[r.URL]; ok {
+		c.Close(ctx)
+		delete(s.conns, r.URL)
+	}
+}
+
+// Handle sends one chunk's frames to one receiver with the reserved
+// sequence numbers and deletes the staging object.
+func (s *Sender) Handle(ctx context.Context, in contract.SendInput) (contract.SendOutput, error) {
+	start := time.Now()
+	out := contract.SendOutput{Chunk: in.Chunk, Receiver: in.Receiver}
+	target, err := in.Target()
+	if err != nil {
+		return out, classify(fmt.Errorf("%w: %w", errInvalid, err))
+	}
+	rc, err := receiver.Parse(target.URL)
+	if err != nil {
+		return out, classify(fmt.Errorf("%w: %w", errInvalid, err))
+	}
+	conn, err := s.conn(ctx, rc)
+	if err != nil {
+		return out, classify(err)
+	}
+	res, err := pipeline.Send(ctx, pipeline.SendInput{
+		Receiver: rc,
+		Key:      in.StagingKey(),
+		Range:    seq.Range{First: in.First, Count: in.Count},
+		Staging:  s.Staging,
+		Conn:     conn,
+		Now:      s.Now,
+	})
+	if err != nil {
+		s.drop(ctx, rc)
+		return out, classify(fmt.Errorf("send chunk %d of %s to %s: %w", in.Chunk, in.Object.URI(), rc, err))
+	}
+	out.Datagrams = res.Datagrams
+	out.Bytes = res.Bytes
+	out.DurationMS = time.Since(start).Milliseconds()
+	return out, nil
+}
