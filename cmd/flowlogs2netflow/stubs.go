@@ -6,10 +6,6 @@ import (
 	"io"
 )
 
-func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("not yet")
-}
-
 func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return errors.New("not yet")
 }

@@ -99,7 +99,12 @@ func parseNfLine(line string) (NfRecord, error) {
 		return r, err
 	}
 	r.SrcPort = uint16(u(f[4], 16))
-	r.DstPort = uint16(u(f[5], 16))
+	if typ, code, ok := strings.Cut(f[5], "."); ok {
+		// ICMP: nfdump prints the destination port as type.code.
+		r.DstPort = uint16(u(typ, 8)<<8 | u(code, 8))
+	} else {
+		r.DstPort = uint16(u(f[5], 16))
+	}
 	if p, perr := strconv.ParseUint(f[6], 10, 8); perr == nil {
 		r.Protocol = uint8(p)
 	} else {

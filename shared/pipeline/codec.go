@@ -18,7 +18,7 @@ func NewEncoder(r receiver.Receiver, emit netflow.Emit) (netflow.Encoder, error)
 	case netflow.V9:
 		return nfv9.NewEncoder(nfv9.Config{SourceID: r.SourceID, MTU: r.MTU}, emit)
 	case netflow.IPFIX:
-		return ipfix.NewEncoder(ipfix.Config{ObservationDomain: r.Domain, MTU: r.MTU}, emit)
+		return ipfix.NewEncoder(ipfix.Config{ObservationDomain: r.Domain, MTU: r.MTU, InterfaceNames: r.InterfaceNames}, emit)
 	}
 	return nil, fmt.Errorf("receiver %s: unknown protocol %v", r, r.Protocol)
 }

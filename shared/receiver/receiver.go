@@ -41,6 +41,7 @@ type Receiver struct {
 	Domain     uint32 // IPFIX Observation Domain ID
 
 	MTU              int           // v9/IPFIX datagram budget, bytes of UDP payload
+	InterfaceNames   bool          // IPFIX: send interfaceName options records (off: nfdump 1.7 miscounts them)
 	PPS              int           // datagrams per second, 0 = unpaced
 	TemplatePackets  int           // v9/IPFIX: resend templates every N datagrams
 	TemplateInterval time.Duration // v9/IPFIX: and every T
@@ -77,7 +78,7 @@ var schemes = map[string]netflow.Protocol{
 var allowed = map[netflow.Protocol][]string{
 	netflow.V5:    {"engine-type", "engine-id", "pps"},
 	netflow.V9:    {"source-id", "pps", "mtu", "template-packets", "template-interval"},
-	netflow.IPFIX: {"domain", "pps", "mtu", "template-packets", "template-interval"},
+	netflow.IPFIX: {"domain", "pps", "mtu", "template-packets", "template-interval", "interface-names"},
 }
 
 // Parse parses a receiver URL. Every problem is reported at once.
@@ -139,6 +140,13 @@ func Parse(s string) (Receiver, error) {
 	num("pps", 32, 0, 10_000_000, func(n uint64) { r.PPS = int(n) })
 	num("mtu", 32, MinMTU, MaxMTU, func(n uint64) { r.MTU = int(n) })
 	num("template-packets", 32, 1, 1_000_000, func(n uint64) { r.TemplatePackets = int(n) })
+	switch v := q.Get("interface-names"); v {
+	case "", "false", "0":
+	case "true", "1":
+		r.InterfaceNames = true
+	default:
+		errs = append(errs, fmt.Errorf("option interface-names=%q: want true or false", v))
+	}
 	if v := q.Get("template-interval"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

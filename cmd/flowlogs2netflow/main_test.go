@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// binary is the CLI built once for the tests that run it as a process
+// (without -race, so million-line runs stay fast under go test -race).
+var cliBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fl2nf-cli-")
+	if err != nil {
+		panic(err)
+	}
+	cliBinary = filepath.Join(dir, "flowlogs2netflow")
+	cmd := exec.Command("go", "build", "-o", cliBinary, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		panic("build CLI: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli runs the built binary and returns stdout, stderr and the exit code.
+func cli(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), cliBinary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.log")
+	os.WriteFile(bad, []byte("2 123 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n"), 0o644)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no command", nil, 2, "Usage"},
+		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
+		{"no receiver", []string{"run", bad}, 2, "no receiver"},
+		{"bad receiver", []string{"run", "--to", "http://x", bad}, 2, "unknown scheme"},
+		{"every problem at once", []string{"run", "--to", "netflow5://h:0", "--address-mode", "x", "--workers", "0", "missing.log"}, 2, "invalid port"},
+		{"missing input", []string{"run", "--to", "netflow5://127.0.0.1:9", filepath.Join(dir, "nope.log")}, 2, "nope.log"},
+		{"no header and no format", []string{"run", "--state", filepath.Join(dir, "s.db"), "--to", "netflow5://127.0.0.1:9", bad}, 1, "bad.log"},
+		{"help", []string{"run", "-h"}, 2, "Usage: flowlogs2netflow run"},
+		{"generate without lines", []string{"generate"}, 2, "--lines"},
+		{"version", []string{"version"}, 0, "flowlogs2netflow"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := cli(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, errOut)
+			}
+			if !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("output does not mention %q:\nstdout: %s\nstderr: %s", tc.want, out, errOut)
+			}
+		})
+	}
+	// The problems of one invocation are reported together.
+	_, errOut, _ := cli(t, "run", "--to", "netflow5://h:0", "--address-mode", "x", "--workers", "0", "missing.log")
+	for _, want := range []string{"invalid port", "address-mode", "--workers", "missing.log"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("usage error does not mention %q: %s", want, errOut)
+		}
+	}
+}
+
+func TestRunInProcess(t *testing.T) {
+	// run() is what main calls; exercising it in-process covers it under -race.
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), version) {
+		t.Errorf("version: code %d, %q %q", code, out.String(), errb.String())
+	}
+}
