@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -91,6 +92,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		workers     int
 		writeBuffer int64
 		chunkSize   int64 = config.DefaultChunkSize
+		cpuProfile  string
 	)
 	fs := newFlagSet("run", stderr, runHelp)
 	fs.Var(&to, "to", "receiver URL (repeatable)")
@@ -104,8 +106,19 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.IntVar(&workers, "workers", 2, "chunks parsed in parallel")
 	fs.Var(sizeFlag{&chunkSize}, "chunk-size", "uncompressed bytes per chunk (e.g. 64MiB)")
 	fs.Var(sizeFlag{&writeBuffer}, "write-buffer", "UDP socket send buffer (e.g. 4MiB); 0 keeps the system default")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	var problems []error
 	rs, err := receiver.ParseAll(to)

@@ -22,31 +22,24 @@ type SendInput struct {
 	Now      func() time.Time // nil: time.Now
 }
 
-// Send is the Send step: it loads and verifies the staged frames, sends
-// them with sequence numbers from the range (templates first for v9 and
+// Send is the Send step: it streams the staged frames and sends them with sequence numbers from the range (templates first for v9 and
 // IPFIX, since every Send is a new stream), and deletes the staging object
 // once everything was handed to the socket.
 func Send(ctx context.Context, in SendInput) (send.Result, error) {
-	rc, err := in.Staging.Open(ctx, in.Key)
-	if err != nil {
-		return send.Result{}, err
-	}
-	data, totals, err := send.Load(rc)
-	rc.Close()
-	if err != nil {
-		return send.Result{}, fmt.Errorf("staging %s: %w", in.Key, err)
-	}
-	if totals.Units != in.Range.Count {
-		return send.Result{}, fmt.Errorf("staging %s holds %d sequence units but %d were reserved", in.Key, totals.Units, in.Range.Count)
-	}
 	fin, err := NewFinisher(in.Receiver.Protocol)
 	if err != nil {
 		return send.Result{}, err
 	}
-	res, err := send.Stream(ctx, data, fin, in.Conn, in.Range.First, in.Range.Count, send.Options{
+	rc, err := in.Staging.Open(ctx, in.Key)
+	if err != nil {
+		return send.Result{}, err
+	}
+	defer rc.Close()
+	res, err := send.Stream(ctx, rc, fin, in.Conn, in.Range.First, in.Range.Count, send.Options{
 		TemplatePackets:  in.Receiver.TemplatePackets,
 		TemplateInterval: in.Receiver.TemplateInterval,
 		Now:              in.Now,
+		Protocol:         in.Receiver.Protocol,
 	})
 	if err != nil {
 		return res, fmt.Errorf("send %s to %s: %w", in.Key, in.Receiver, err)

@@ -1,11 +1,9 @@
-// Package send is the Send step: it reads a staged frame file, verifies it
-// whole, stamps each datagram's sequence number from a reserved range and
+// Package send is the Send step: it streams a staged frame file, stamps each datagram's sequence number from a reserved range and
 // its export time, inserts v9/IPFIX templates at the start of the stream
 // and on refresh, and writes the datagrams to a UDP connection.
 package send
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -26,6 +24,7 @@ type Options struct {
 	TemplatePackets  int           // resend templates after this many datagrams (0: only at start)
 	TemplateInterval time.Duration // and after this long (0: never by time)
 	Now              func() time.Time
+	Protocol         netflow.Protocol // when set, the file must be encoded in it
 }
 
 // Result counts one stream.
@@ -37,40 +36,26 @@ type Result struct {
 	Templates uint64 `json:"templates"`
 }
 
-// Load reads a whole frame file into memory and verifies it (CRC, trailer
-// counts), so that a damaged staging object fails before anything is sent.
-func Load(r io.Reader) ([]byte, staging.Totals, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, staging.Totals{}, fmt.Errorf("read staged frames: %w", err)
-	}
-	sr, err := staging.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, staging.Totals{}, err
-	}
-	for {
-		if _, err := sr.Next(); err == io.EOF {
-			break
-		} else if err != nil {
-			return nil, staging.Totals{}, err
-		}
-	}
-	return data, sr.Totals(), nil
-}
-
-// Stream sends the verified frame file data. first is the first counter
-// value of the range reserved for it and units the range's size; the file
-// must hold exactly that many units. Sequence numbers are the counter
-// values mod 2^32: frame i carries first + (units of frames before i).
-func Stream(ctx context.Context, data []byte, fin netflow.Finisher, conn Conn, first, units uint64, opt Options) (Result, error) {
+// Stream sends the frame file read from r, frame by frame, so memory stays
+// bounded by one datagram whatever the file's size. first is the first
+// counter value of the range reserved for it and units the range's size;
+// the file must hold exactly that many units. Sequence numbers are the
+// counter values mod 2^32: frame i carries first + (units of frames before
+// i). No number outside the range is ever sent: a file holding more units
+// fails before the first datagram that would leave the range, and a
+// damaged or short file fails when its trailer is checked.
+func Stream(ctx context.Context, r io.Reader, fin netflow.Finisher, conn Conn, first, units uint64, opt Options) (Result, error) {
 	var res Result
 	now := opt.Now
 	if now == nil {
 		now = time.Now
 	}
-	sr, err := staging.NewReader(bytes.NewReader(data))
+	sr, err := staging.NewReader(r)
 	if err != nil {
 		return res, err
+	}
+	if opt.Protocol != 0 && sr.Protocol() != opt.Protocol {
+		return res, fmt.Errorf("staged frames are %s, the receiver speaks %s", sr.Protocol(), opt.Protocol)
 	}
 	var (
 		out           []byte
