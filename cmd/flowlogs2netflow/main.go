@@ -31,6 +31,7 @@ Usage:
   flowlogs2netflow run --to URL [--to URL]... [flags] INPUT...
   flowlogs2netflow generate --lines N [--seed S] [-o FILE] [flags]
   flowlogs2netflow plan [--chunk-size SIZE] FILE
+  flowlogs2netflow reprocess --state-machine ARN (s3://bucket/key | s3://bucket/prefix/ | --bucket B --from T --to T) [flags]
   flowlogs2netflow version
 
 Run "flowlogs2netflow COMMAND -h" for a command's flags.
@@ -56,6 +57,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdGenerate(ctx, args[1:], stdout, stderr)
 	case "plan":
 		err = cmdPlan(ctx, args[1:], stdout, stderr)
+	case "reprocess":
+		err = cmdReprocess(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "flowlogs2netflow", version)
 	case "help", "-h", "--help":
