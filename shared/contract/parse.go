@@ -1,0 +1,143 @@
+package contract
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Skip reasons: the keys of Counts.Skipped and ReceiverOutput.Skipped, and
+// the "Reason" dimension of the SkippedLines metric.
+const (
+	SkipHeader    = "header"    // the header line
+	SkipNoData    = "nodata"    // log-status NODATA
+	SkipSkipData  = "skipdata"  // log-status SKIPDATA
+	SkipMalformed = "malformed" // unparsable line
+	SkipIPv6      = "ipv6"      // IPv6 flow for a NetFlow v5 receiver (per receiver: Unsupported)
+	SkipFiltered  = "filtered"  // dropped by a configured filter
+)
+
+// SkipReasons lists every skip reason.
+var SkipReasons = []string{SkipHeader, SkipNoData, SkipSkipData, SkipMalformed, SkipIPv6, SkipFiltered}
+
+// ParseInput is one Parse Map item (the parser's input), built by the Parse
+// state's ItemSelector from the plan and one ChunkRef.
+type ParseInput struct {
+	ExecutionName string     `json:"execution_name"`
+	Object        ObjectRef  `json:"object"`
+	Format        Format     `json:"format"`
+	IndexKey      string     `json:"index_key"`
+	StagingPrefix string     `json:"staging_prefix"`
+	Receivers     []Receiver `json:"receivers"`
+	Chunk         ChunkRef   `json:"chunk"`
+}
+
+// StagingKey is where the parser writes the frames for receiver.
+func (in ParseInput) StagingKey(receiver string) string {
+	return StagingKey(in.StagingPrefix, in.Chunk.Index, receiver)
+}
+
+// Counts are line totals for a chunk or a whole object. Accounting:
+// Lines = Records + sum(Skipped).
+type Counts struct {
+	// Lines is every line the chunk owns, the header line included.
+	Lines int64 `json:"lines"`
+	// Records is the lines that parsed into flow records.
+	Records int64 `json:"records"`
+	// Skipped counts the other lines by reason (zero reasons omitted).
+	Skipped map[string]int64 `json:"skipped,omitempty"`
+}
+
+// SkippedTotal returns the sum of Skipped.
+func (c Counts) SkippedTotal() int64 {
+	var n int64
+	for _, v := range c.Skipped {
+		n += v
+	}
+	return n
+}
+
+// Add adds o into c.
+func (c *Counts) Add(o Counts) {
+	c.Lines += o.Lines
+	c.Records += o.Records
+	c.Skipped = addSkipped(c.Skipped, o.Skipped)
+}
+
+func addSkipped(into, from map[string]int64) map[string]int64 {
+	for k, v := range from {
+		if v == 0 {
+			continue
+		}
+		if into == nil {
+			into = map[string]int64{}
+		}
+		into[k] += v
+	}
+	return into
+}
+
+// ReceiverOutput is what one chunk produced for one receiver. Short JSON
+// names: there is one per chunk × receiver (see the package comment).
+// Per-receiver accounting: Counts.Records = Flows + Unsupported.
+type ReceiverOutput struct {
+	// Receiver is the Receiver.ID.
+	Receiver string `json:"r"`
+	// Frames is the number of datagrams staged.
+	Frames uint64 `json:"d"`
+	// Units is the sequence units they consume (v5: flow records, v9:
+	// datagrams, IPFIX: data records).
+	Units uint64 `json:"u"`
+	// Records is the wire records (a v5 flow with counters above 2^32-1
+	// becomes several).
+	Records uint64 `json:"n"`
+	// Flows is the flow records exported to this receiver.
+	Flows uint64 `json:"f"`
+	// Bytes is the staged frames' total size.
+	Bytes uint64 `json:"b"`
+	// Unsupported counts flow records this receiver cannot carry (IPv6
+	// for NetFlow v5: skip reason SkipIPv6). Filters apply to every
+	// receiver alike and count in Counts.Skipped[SkipFiltered].
+	Unsupported uint64 `json:"x,omitempty"`
+}
+
+// ParseOutput is the parser's result for one chunk. The Parse Map collects
+// them, in chunk order, at $.parsed.
+type ParseOutput struct {
+	Chunk  int    `json:"chunk"`
+	Counts Counts `json:"counts"`
+	// FirstMalformed is the file line number (1-based; chunk-relative and
+	// negated when the chunk's LineBase is unknown) of the first malformed
+	// line, 0 if none.
+	FirstMalformed int64 `json:"first_malformed,omitempty"`
+	// Out has one entry per plan receiver, in plan order.
+	Out []ReceiverOutput `json:"out"`
+}
+
+// Validate checks the output against the plan's receivers.
+func (o ParseOutput) Validate(receivers []Receiver) error {
+	var errs []error
+	if o.Counts.Lines != o.Counts.Records+o.Counts.SkippedTotal() {
+		errs = append(errs, fmt.Errorf("lines %d != records %d + skipped %d",
+			o.Counts.Lines, o.Counts.Records, o.Counts.SkippedTotal()))
+	}
+	if len(o.Out) != len(receivers) {
+		errs = append(errs, fmt.Errorf("%d receiver outputs for %d receivers", len(o.Out), len(receivers)))
+	} else {
+		for i, ro := range o.Out {
+			if ro.Receiver != receivers[i].ID {
+				errs = append(errs, fmt.Errorf("output %d is for receiver %q, want %q", i, ro.Receiver, receivers[i].ID))
+			}
+			if int64(ro.Flows+ro.Unsupported) != o.Counts.Records {
+				errs = append(errs, fmt.Errorf("receiver %s: flows %d + unsupported %d != records %d",
+					ro.Receiver, ro.Flows, ro.Unsupported, o.Counts.Records))
+			}
+			if (ro.Frames == 0) != (ro.Units == 0) {
+				errs = append(errs, fmt.Errorf("receiver %s: %d frames carry %d units", ro.Receiver, ro.Frames, ro.Units))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("parse output of chunk %d: %w", o.Chunk, err)
+	}
+	return nil
+}

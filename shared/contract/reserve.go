@@ -1,0 +1,184 @@
+package contract
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// ReserveInput is the allocator's input (Parameters of the Reserve state).
+type ReserveInput struct {
+	// ExecutionID is the execution ARN: the claim of every reservation,
+	// so a retried or redriven Reserve gets the same numbers and a new
+	// execution of the same object gets new ones.
+	ExecutionID   string     `json:"execution_id"`
+	Object        ObjectRef  `json:"object"`
+	StagingPrefix string     `json:"staging_prefix"`
+	Receivers     []Receiver `json:"receivers"`
+	// Parsed is the Parse Map's output: one ParseOutput per chunk.
+	Parsed []ParseOutput `json:"parsed"`
+}
+
+// SendItem is one Send Map item: the frames of one chunk for one receiver
+// and the sequence numbers they take. Short JSON names: there is one per
+// chunk × receiver with frames (see the package comment). The staging key is
+// StagingKey(prefix, Chunk, Receiver); the receiver's URL is in the
+// execution's receiver list.
+type SendItem struct {
+	Chunk    int    `json:"c"`
+	Receiver string `json:"r"`
+	// First is the 64-bit counter value of the chunk's first unit; the
+	// wire sequence number is First mod 2^32.
+	First uint64 `json:"f"`
+	// Count is the sequence units (= ReceiverOutput.Units).
+	Count uint64 `json:"n"`
+	// Frames is the datagrams to send (= ReceiverOutput.Frames).
+	Frames uint64 `json:"d"`
+}
+
+// ReceiverSummary totals one receiver for the object.
+type ReceiverSummary struct {
+	ID       string `json:"id"`
+	URL      string `json:"url"`
+	Protocol string `json:"protocol"`
+	// Flows is the flow records exported; Records the wire records.
+	Flows   uint64 `json:"flows"`
+	Records uint64 `json:"records"`
+	// Datagrams and Units sent; Bytes of datagram payload.
+	Datagrams uint64 `json:"datagrams"`
+	Units     uint64 `json:"units"`
+	Bytes     uint64 `json:"bytes"`
+	// First and Last are the 64-bit counter values of the first and last
+	// unit (both 0 when Units is 0).
+	First uint64 `json:"first"`
+	Last  uint64 `json:"last"`
+	// Unsupported counts flow records this receiver could not carry
+	// (IPv6 for NetFlow v5).
+	Unsupported uint64 `json:"unsupported"`
+}
+
+// Summary is the execution's output: totals for the object.
+type Summary struct {
+	Object    ObjectRef         `json:"object"`
+	Chunks    int               `json:"chunks"`
+	Counts    Counts            `json:"counts"`
+	Receivers []ReceiverSummary `json:"receivers"`
+}
+
+// ReserveOutput is the allocator's output. It replaces the state (ResultPath
+// "$"), so it carries forward what Send and Summary need.
+type ReserveOutput struct {
+	Object        ObjectRef  `json:"object"`
+	StagingPrefix string     `json:"staging_prefix"`
+	Receivers     []Receiver `json:"receivers"`
+	// Sends lists the non-empty chunk × receiver items, by chunk then in
+	// receiver order. For each receiver its items' ranges are contiguous
+	// in chunk order and together are the receiver's one reservation.
+	Sends   []SendItem `json:"sends"`
+	Summary Summary    `json:"summary"`
+}
+
+// ErrAccounting marks parse outputs that do not add up.
+var ErrAccounting = errors.New("parse outputs do not add up")
+
+// ReserveFunc reserves n (> 0) consecutive counter values for receiver
+// (for the claim in.ExecutionID) and returns the first. The allocator backs
+// it with shared/seq.Store.Reserve.
+type ReserveFunc func(r Receiver, n uint64) (first uint64, err error)
+
+// Allocate checks in, makes one reservation per receiver with units (through
+// reserve, in receiver order), splits each into per-chunk ranges in chunk
+// order and builds the output. Errors from reserve are returned wrapped;
+// accounting problems wrap ErrAccounting.
+func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
+	parsed, err := checkReserveInput(in)
+	if err != nil {
+		return ReserveOutput{}, err
+	}
+	out := ReserveOutput{
+		Object:        in.Object,
+		StagingPrefix: in.StagingPrefix,
+		Receivers:     in.Receivers,
+		Sends:         []SendItem{},
+		Summary: Summary{
+			Object:    in.Object,
+			Chunks:    len(parsed),
+			Receivers: make([]ReceiverSummary, len(in.Receivers)),
+		},
+	}
+	for _, p := range parsed {
+		out.Summary.Counts.Add(p.Counts)
+	}
+	next := make([]uint64, len(in.Receivers))
+	for ri, r := range in.Receivers {
+		rs := &out.Summary.Receivers[ri]
+		*rs = ReceiverSummary{ID: r.ID, URL: r.URL, Protocol: r.Protocol()}
+		for _, p := range parsed {
+			o := p.Out[ri]
+			rs.Flows += o.Flows
+			rs.Records += o.Records
+			rs.Datagrams += o.Frames
+			rs.Bytes += o.Bytes
+			rs.Unsupported += o.Unsupported
+			if rs.Units > math.MaxUint64-o.Units {
+				return ReserveOutput{}, fmt.Errorf("receiver %s: units overflow: %w", r.ID, ErrAccounting)
+			}
+			rs.Units += o.Units
+		}
+		if rs.Units == 0 {
+			continue
+		}
+		first, err := reserve(r, rs.Units)
+		if err != nil {
+			return ReserveOutput{}, fmt.Errorf("reserve %d units for receiver %s: %w", rs.Units, r.ID, err)
+		}
+		rs.First, rs.Last = first, first+rs.Units-1 // wraps mod 2^64 like the counter
+		next[ri] = first
+	}
+	for _, p := range parsed {
+		for ri, r := range in.Receivers {
+			o := p.Out[ri]
+			if o.Frames == 0 {
+				continue
+			}
+			out.Sends = append(out.Sends, SendItem{
+				Chunk: p.Chunk, Receiver: r.ID, First: next[ri], Count: o.Units, Frames: o.Frames,
+			})
+			next[ri] += o.Units
+		}
+	}
+	return out, nil
+}
+
+// checkReserveInput validates in and returns Parsed sorted by chunk.
+func checkReserveInput(in ReserveInput) ([]ParseOutput, error) {
+	var errs []error
+	errs = append(errs, validateReceivers(in.Receivers)...)
+	if in.ExecutionID == "" {
+		errs = append(errs, errors.New("execution id is empty"))
+	}
+	n := len(in.Parsed)
+	if n == 0 || n > ChunkLimit(len(in.Receivers)) {
+		errs = append(errs, fmt.Errorf("%d chunks for %d receivers, want 1..%d", n, len(in.Receivers), ChunkLimit(len(in.Receivers))))
+	}
+	parsed := slices.Clone(in.Parsed)
+	slices.SortFunc(parsed, func(a, b ParseOutput) int { return a.Chunk - b.Chunk })
+	for i, p := range parsed {
+		if p.Chunk != i {
+			errs = append(errs, fmt.Errorf("chunks are not 0..%d: found %d at position %d", n-1, p.Chunk, i))
+			break
+		}
+	}
+	if len(errs) == 0 {
+		for _, p := range parsed {
+			if err := p.Validate(in.Receivers); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("reserve input for %s: %w: %w", in.Object.URI(), ErrAccounting, err)
+	}
+	return parsed, nil
+}

@@ -1,0 +1,70 @@
+################################################################################
+# The four functions: Go, provided.al2023, zips built by `make package`
+################################################################################
+
+#tfsec:ignore:aws-cloudwatch-log-group-customer-key Encrypted with CloudWatch Logs' key unless cloudwatch_logs_kms_key_arn is set.
+resource "aws_cloudwatch_log_group" "lambda" {
+  for_each = local.function_settings
+
+  name              = "/aws/lambda/${local.function_names[each.key]}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.cloudwatch_logs_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.function_settings
+
+  function_name    = local.function_names[each.key]
+  description      = each.value.description
+  role             = aws_iam_role.lambda[each.key].arn
+  filename         = local.function_zips[each.key]
+  source_code_hash = filebase64sha256(local.function_zips[each.key])
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.architecture]
+  memory_size      = each.value.memory_size
+  timeout          = each.value.timeout
+
+  reserved_concurrent_executions = lookup(var.reserved_concurrency, each.key, -1)
+
+  environment {
+    variables = local.function_env[each.key]
+  }
+
+  logging_config {
+    # Text: each stdout line is one log event, so the embedded-metric-format
+    # lines the functions print become metrics.
+    log_format = "Text"
+    log_group  = aws_cloudwatch_log_group.lambda[each.key].name
+  }
+
+  #tfsec:ignore:aws-lambda-enable-tracing X-Ray is opt-in (enable_xray_tracing): it costs per trace and the execution history already shows each step.
+  tracing_config {
+    mode = var.enable_xray_tracing ? "Active" : "PassThrough"
+  }
+
+  # Only the sender runs in the VPC: it sends UDP to the collectors.
+  dynamic "vpc_config" {
+    for_each = each.key == "sender" ? [true] : []
+
+    content {
+      subnet_ids         = var.subnet_ids
+      security_group_ids = concat([aws_security_group.sender.id], var.security_group_ids)
+    }
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.create_staging_bucket || var.staging_bucket_name != null
+      error_message = "Set staging_bucket_name when create_staging_bucket is false."
+    }
+  }
+
+  depends_on = [
+    aws_iam_role_policy.lambda,
+    aws_cloudwatch_log_group.lambda,
+  ]
+}
