@@ -7,7 +7,7 @@
 //   node scripts/sfn-local.mjs --definition rendered.asl.json
 //        (--input '<json>' | --input-file input.json)
 //        [--task State=URL]...          (or FL2NF_SFN_TASKS='{"State":"URL",...}')
-//        [--execution-name NAME] [--real-retry] [--events]
+//        [--execution-name NAME] [--real-retry] [--events] [--concurrent State]...
 //
 // URL is an RIE base (http://127.0.0.1:9001) or a full invocation URL
 // (.../2015-03-31/functions/function/invocations). Every Task state of the
@@ -28,9 +28,14 @@
 //     endpoint with Lambda.SdkClientException (both retried by the ASL).
 //   - The context object has Execution.Id/Name/Input/StartTime and
 //     StateMachine.Id/Name.
+//   - Once a Map iteration (or Parallel branch) fails, no further one
+//     starts (aws-local-stepfunctions would start those still queued).
 // And what it does not: Retry waits are 0 ms unless --real-retry; calls to
 // one endpoint are serialized (the default-mode RIE crashes on concurrent
-// invokes), so a Map's MaxConcurrency is honoured only across endpoints.
+// invokes), so a Map's MaxConcurrency is honoured only across endpoints,
+// except for the Task states named with --concurrent, whose calls go out as
+// the Maps issue them (for endpoints that take concurrent invocations, such
+// as the test fakes; not a default-mode RIE).
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -50,6 +55,38 @@ if (typeof Promise.withResolvers !== 'function') {
 }
 
 const require = createRequire(new URL('./node/package.json', import.meta.url));
+
+// aws-local-stepfunctions 3.0.0 runs Map iterations (and Parallel branches)
+// through p-limit. When one fails, the state fails, but the iterations still
+// queued in p-limit start anyway, later (it aborts only those already
+// running). Step Functions starts no further iteration once a Map has
+// failed, and flowlogs2netflow relies on it: a receiver's stream must stop at
+// a failed chunk. So every limiter drops its queue when one of its jobs
+// fails. (Patched in the module cache before aws-local-stepfunctions loads.)
+{
+  const alsRequire = createRequire(require.resolve('aws-local-stepfunctions'));
+  const pLimitPath = alsRequire.resolve('p-limit');
+  const pLimit = alsRequire(pLimitPath);
+  const stopOnFailure = (concurrency) => {
+    const limit = pLimit(concurrency);
+    const wrapped = (fn, ...args) => limit(async () => {
+      try {
+        return await fn(...args);
+      } catch (e) {
+        limit.clearQueue();
+        throw e;
+      }
+    });
+    Object.defineProperties(wrapped, {
+      activeCount: { get: () => limit.activeCount },
+      pendingCount: { get: () => limit.pendingCount },
+      clearQueue: { value: () => limit.clearQueue() },
+    });
+    return wrapped;
+  };
+  alsRequire.cache[pLimitPath].exports = stopOnFailure;
+}
+
 const { StateMachine } = require('aws-local-stepfunctions');
 
 function usage(msg) {
@@ -58,7 +95,7 @@ function usage(msg) {
 }
 
 function parseArgs(argv) {
-  const o = { tasks: {}, realRetry: false, events: false };
+  const o = { tasks: {}, realRetry: false, events: false, concurrent: new Set() };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -72,6 +109,7 @@ function parseArgs(argv) {
       case '--execution-name': o.name = next(); break;
       case '--real-retry': o.realRetry = true; break;
       case '--events': o.events = true; break;
+      case '--concurrent': o.concurrent.add(next()); break;
       case '--task': {
         const v = next();
         const eq = v.indexOf('=');
@@ -165,8 +203,13 @@ async function main() {
     const url = o.tasks[name];
     if (!url) usage(`no endpoint for Task state ${name} (pass --task ${name}=URL)`);
     const full = invocationURL(url);
-    handlers[name] = (taskInput) => serialized(full, () => invoke(full, taskInput));
+    handlers[name] = o.concurrent.has(name)
+      ? (taskInput) => invoke(full, taskInput)
+      : (taskInput) => serialized(full, () => invoke(full, taskInput));
     if (!o.realRetry && st.Retry) retryOverrides[name] = 0;
+  }
+  for (const name of o.concurrent) {
+    if (!handlers[name]) usage(`--concurrent ${name}: not a Task state of the definition`);
   }
   for (const type of ['Map', 'Parallel']) {
     for (const [name, st] of statesOf(definition, type)) {

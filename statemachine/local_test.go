@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -70,7 +71,9 @@ func TestASLValidator(t *testing.T) {
 // fakeLambdas answers like the RIE for the four functions, with canned
 // contract-shaped outputs built from contract.Samples(), and checks each
 // input against the contract. It fails the test if two calls to one
-// function overlap (sfn-local.mjs must serialize them).
+// function overlap (sfn-local.mjs must serialize them), except sends with
+// concurrentSend, where it records how the sends of each receiver
+// interleave instead.
 type fakeLambdas struct {
 	t *testing.T
 	s contract.SampleSet
@@ -78,11 +81,26 @@ type fakeLambdas struct {
 	duplicate      bool   // the splitter reports a duplicate
 	parseFailChunk int    // chunk whose parse fails with InvalidInputError (-1: none)
 	sendFlaky      string // "c/r" of a send item that fails once with RetryableError
+	sendFail       string // "c/r" of a send item that fails with InvalidInputError
 	reserveHTTP500 bool   // first Reserve call gets HTTP 500
+	// concurrentSend runs SendChunk calls as the Maps issue them
+	// (sfn-local.mjs --concurrent SendChunk), each taking sendDelay.
+	concurrentSend bool
+	sendDelay      func(chunk int) time.Duration
+	definition     string // rendered definition file; "" renders LocalVars
 
 	mu       sync.Mutex
 	calls    map[string]int
 	inFlight map[string]int
+	// Per receiver: the chunks of every send attempt in the order they
+	// started, of every successful send in the order they finished, and
+	// the sequence ranges sent ([first, count]); overlaps lists sends that
+	// started while another send to the same receiver was running.
+	started     map[string][]int
+	finished    map[string][]int
+	ranges      map[string][][2]uint64
+	overlaps    []string
+	maxInFlight int // most sends running at once, all receivers
 }
 
 func (f *fakeLambdas) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +111,8 @@ func (f *fakeLambdas) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.inFlight[fn]++
-	overlap := f.inFlight[fn] > 1
+	overlap := f.inFlight[fn] > 1 && !(fn == "send" && f.concurrentSend)
+	f.maxInFlight = max(f.maxInFlight, f.inFlight["send"])
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -177,12 +196,34 @@ func (f *fakeLambdas) handle(fn string, in []byte) (any, int) {
 	case "send":
 		got := decodeStrict[contract.SendInput](f.t, in)
 		key := fmt.Sprintf("%d/%s", got.Chunk, got.Receiver)
+		f.mu.Lock()
+		f.started[got.Receiver] = append(f.started[got.Receiver], got.Chunk)
+		if n := f.inFlight["send/"+got.Receiver]; n > 0 {
+			f.overlaps = append(f.overlaps, fmt.Sprintf("chunk %d for %s started while %d other send(s) to it ran", got.Chunk, got.Receiver, n))
+		}
+		f.inFlight["send/"+got.Receiver]++
+		f.mu.Unlock()
+		defer func() {
+			f.mu.Lock()
+			f.inFlight["send/"+got.Receiver]--
+			f.mu.Unlock()
+		}()
+		if f.sendDelay != nil {
+			time.Sleep(f.sendDelay(got.Chunk))
+		}
 		if f.count("send/"+key) == 1 && key == f.sendFlaky {
 			return fnError("RetryableError", "staging object not visible yet"), http.StatusOK
+		}
+		if key == f.sendFail {
+			return fnError("InvalidInputError", fmt.Sprintf("send chunk %d to %s: corrupt staging object", got.Chunk, got.Receiver)), http.StatusOK
 		}
 		if _, err := got.Target(); err != nil {
 			return fnError("InvalidInputError", err.Error()), http.StatusOK
 		}
+		f.mu.Lock()
+		f.finished[got.Receiver] = append(f.finished[got.Receiver], got.Chunk)
+		f.ranges[got.Receiver] = append(f.ranges[got.Receiver], [2]uint64{got.First, got.Count})
+		f.mu.Unlock()
 		return contract.SendOutput{Chunk: got.Chunk, Receiver: got.Receiver, Datagrams: got.Frames, Bytes: got.Frames * 1400, DurationMS: 3}, http.StatusOK
 	}
 	return map[string]string{"message": "unknown function " + fn}, http.StatusNotFound
@@ -202,14 +243,22 @@ func runLocal(t *testing.T, f *fakeLambdas, input any) sfnResult {
 	node := needTool(t, "node", "install Node.js")
 	needTool(t, filepath.Join(nodeModules, "aws-local-stepfunctions", "package.json"), "run npm ci in scripts/node")
 	f.calls, f.inFlight = map[string]int{}, map[string]int{}
+	f.started, f.finished, f.ranges = map[string][]int{}, map[string][]int{}, map[string][][2]uint64{}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	in, err := json.Marshal(input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"../scripts/sfn-local.mjs", "--definition", renderedFile(t), "--input", string(in),
+	def := f.definition
+	if def == "" {
+		def = renderedFile(t)
+	}
+	args := []string{"../scripts/sfn-local.mjs", "--definition", def, "--input", string(in),
 		"--execution-name", f.s.ExecutionName}
+	if f.concurrentSend {
+		args = append(args, "--concurrent", "SendChunk")
+	}
 	for state, fn := range map[string]string{"Plan": "plan", "ParseChunk": "parse", "Reserve": "reserve", "SendChunk": "send"} {
 		args = append(args, "--task", state+"="+srv.URL+"/"+fn)
 	}
@@ -296,5 +345,164 @@ func TestLocalRunDuplicate(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]int{"plan": 1}, f.calls); diff != "" {
 		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+}
+
+// manyChunks returns the sample execution cut into n chunks: r0 has frames
+// in every chunk but the last, r1 in every chunk but the last and chunk 3.
+// wantOut is the allocator's output for it (with SampleCounterStarts).
+func manyChunks(t *testing.T, n int) (s contract.SampleSet, wantOut contract.ReserveOutput) {
+	t.Helper()
+	s = contract.Samples()
+	size := s.PlanOutput.Object.Size
+	s.PlanOutput.Chunks, s.ParseOutputs = nil, nil
+	for i := range n {
+		s.PlanOutput.Chunks = append(s.PlanOutput.Chunks, contract.ChunkRef{
+			Index: i, Kind: contract.ChunkIndexed, Start: size * int64(i) / int64(n), End: size * int64(i+1) / int64(n),
+			UStart: int64(i) << 22, UEnd: int64(i+1) << 22, Checkpoint: i, LineBase: -1,
+		})
+		p := contract.ParseOutput{Chunk: i, Counts: contract.Counts{Lines: 100, Records: 100}}
+		for _, r := range s.PlanOutput.Receivers {
+			o := contract.ReceiverOutput{Receiver: r.ID, Records: 100, Flows: 100}
+			if i < n-1 && !(r.ID == "r1" && i == 3) {
+				o.Frames, o.Units, o.Bytes = uint64(i+1), uint64(10*(i+1)), uint64(1000*(i+1))
+			}
+			p.Out = append(p.Out, o)
+		}
+		s.ParseOutputs = append(s.ParseOutputs, p)
+	}
+	if err := s.PlanOutput.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.ReserveInput.Parsed = s.ParseOutputs
+	out, err := contract.Allocate(s.ReserveInput, func(r contract.Receiver, _ uint64) (uint64, error) {
+		return s.SampleCounterStarts[r.ID], nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, out
+}
+
+// descending makes earlier chunks slower, so that sends of one receiver
+// that were not strictly one after another would overlap and finish out of
+// order.
+func descending(n int) func(int) time.Duration {
+	return func(chunk int) time.Duration { return time.Duration(n-chunk) * 20 * time.Millisecond }
+}
+
+// TestLocalRunSendOrder runs the definition with SendChunk calls going out
+// as the Maps issue them (not serialized by sfn-local.mjs), earlier chunks
+// slower than later ones, and a retried chunk in the middle of a stream:
+// every receiver gets its chunks strictly one after another in chunk order
+// (the retry before the next chunk), its sequence ranges contiguous from
+// its reservation, while the receivers are sent in parallel. The control
+// run, with the SendStream Map's MaxConcurrency removed, shows that the
+// fake does see overlapping sends when the ASL allows them, i.e. that
+// aws-local-stepfunctions honours MaxConcurrency 1 and the check has teeth.
+func TestLocalRunSendOrder(t *testing.T) {
+	const n = 6
+	s, wantOut := manyChunks(t, n)
+	if len(wantOut.Streams) != 2 {
+		t.Fatalf("want 2 streams, got %+v", wantOut.Streams)
+	}
+
+	f := &fakeLambdas{t: t, s: s, parseFailChunk: -1, sendFlaky: "1/r1", concurrentSend: true, sendDelay: descending(n)}
+	res := runLocal(t, f, s.ExecutionInput)
+	if res.Status != "SUCCEEDED" {
+		t.Fatalf("execution %s: %s: %s", res.Status, res.Error, res.Cause)
+	}
+	var got contract.Summary
+	if err := json.Unmarshal(res.Output, &got); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantOut.Summary, got); diff != "" {
+		t.Errorf("execution output mismatch (-want +got):\n%s", diff)
+	}
+	if len(f.overlaps) > 0 {
+		t.Errorf("sends to one receiver overlapped:\n%s", strings.Join(f.overlaps, "\n"))
+	}
+	for _, st := range wantOut.Streams {
+		var chunks []int
+		var ranges [][2]uint64
+		for _, it := range st.Items {
+			chunks = append(chunks, it.Chunk)
+			ranges = append(ranges, [2]uint64{it.First, it.Count})
+		}
+		started := chunks
+		if st.Receiver == "r1" { // chunk 1 fails once and is retried before chunk 2
+			started = []int{0, 1, 1, 2, 4}
+		}
+		if diff := cmp.Diff(started, f.started[st.Receiver]); diff != "" {
+			t.Errorf("receiver %s: sends started in order (-want +got):\n%s", st.Receiver, diff)
+		}
+		if diff := cmp.Diff(chunks, f.finished[st.Receiver]); diff != "" {
+			t.Errorf("receiver %s: chunks sent in order (-want +got):\n%s", st.Receiver, diff)
+		}
+		if diff := cmp.Diff(ranges, f.ranges[st.Receiver]); diff != "" {
+			t.Errorf("receiver %s: sequence ranges sent (-want +got):\n%s", st.Receiver, diff)
+		}
+		next := s.SampleCounterStarts[st.Receiver]
+		for _, r := range f.ranges[st.Receiver] {
+			if r[0] != next {
+				t.Errorf("receiver %s: range starts at %d, want %d (gap or overlap)", st.Receiver, r[0], next)
+			}
+			next = r[0] + r[1]
+		}
+	}
+	if f.maxInFlight < 2 {
+		t.Errorf("at most %d send ran at once; want the 2 receivers sent in parallel (send_max_concurrency 2)", f.maxInFlight)
+	}
+
+	t.Run("control without MaxConcurrency 1", func(t *testing.T) {
+		b, err := Render(LocalVars())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatal(err)
+		}
+		delete(allStates(t, d)["SendStream"], "MaxConcurrency") // 0: no limit
+		if b, err = json.Marshal(d); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "unordered.asl.json")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeLambdas{t: t, s: s, parseFailChunk: -1, concurrentSend: true, sendDelay: descending(n), definition: path}
+		if res := runLocal(t, f, s.ExecutionInput); res.Status != "SUCCEEDED" {
+			t.Fatalf("execution %s: %s: %s", res.Status, res.Error, res.Cause)
+		}
+		if len(f.overlaps) == 0 || slices.IsSorted(f.finished["r0"]) {
+			t.Errorf("without MaxConcurrency 1: no overlap seen (finished %v); the order check would not catch one", f.finished)
+		}
+	})
+}
+
+// TestLocalRunSendFails: a chunk whose send fails (InvalidInputError, not
+// retried) stops its receiver's stream, since later chunks would follow a
+// gap (sfn-local.mjs makes aws-local-stepfunctions start no iteration after
+// a failed one, as Step Functions does); the failure propagates through both
+// Maps to Send's Catch, and the execution fails with a cause naming the
+// step and the object.
+func TestLocalRunSendFails(t *testing.T) {
+	const n = 6
+	s, _ := manyChunks(t, n)
+	f := &fakeLambdas{t: t, s: s, parseFailChunk: -1, sendFail: "1/r0", concurrentSend: true, sendDelay: descending(n)}
+	res := runLocal(t, f, s.ExecutionInput)
+	if res.Status != "FAILED" || res.Error != "InvalidInputError" {
+		t.Fatalf("execution %s with error %q, want FAILED with InvalidInputError", res.Status, res.Error)
+	}
+	wantCause := "Send failed for s3://" + s.ExecutionInput.Bucket + "/" + s.ExecutionInput.Key + ": " +
+		`{"errorMessage":"send chunk 1 to r0: corrupt staging object","errorType":"InvalidInputError"}`
+	if res.Cause != wantCause {
+		t.Errorf("cause = %q\nwant    %q", res.Cause, wantCause)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if diff := cmp.Diff([]int{0, 1}, f.started["r0"]); diff != "" {
+		t.Errorf("r0 sends started (-want +got):\n%s", diff)
 	}
 }

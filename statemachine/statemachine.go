@@ -38,8 +38,9 @@ var Placeholders = []string{
 }
 
 // TaskStates maps each Task state to the function it invokes. Map
-// iterations run ParseChunk and SendChunk. scripts/sfn-local.mjs takes a
-// Task-state-to-endpoint mapping keyed by these names.
+// iterations run ParseChunk (in Parse) and SendChunk (in SendStream, itself
+// an iteration of Send). scripts/sfn-local.mjs takes a Task-state-to-endpoint
+// mapping keyed by these names.
 var TaskStates = map[string]string{
 	"Plan":       "splitter",
 	"ParseChunk": "parser",

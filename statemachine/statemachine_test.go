@@ -253,6 +253,53 @@ func TestCatchAndFlow(t *testing.T) {
 	}
 }
 
+// TestSendOrder: Send runs one iteration per receiver stream, at most
+// ${send_max_concurrency} at once, and each runs its items through the
+// SendStream Map one at a time (MaxConcurrency 1: in array order, an item
+// only after the previous one succeeded), whose only state is SendChunk.
+// This is what keeps every collector's sequence numbers in order.
+func TestSendOrder(t *testing.T) {
+	st := allStates(t, definition(t))
+	send, stream := st["Send"], st["SendStream"]
+	if send["Type"] != "Map" || send["ItemsPath"] != "$.streams" {
+		t.Errorf("Send = %s over %v, want a Map over $.streams", send["Type"], send["ItemsPath"])
+	}
+	vars := LocalVars()
+	vars["send_max_concurrency"] = "7"
+	b, err := Render(vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := allStates(t, d)["Send"]["MaxConcurrency"]; got != float64(7) {
+		t.Errorf("Send.MaxConcurrency = %v with send_max_concurrency 7", got)
+	}
+	proc := send["ItemProcessor"].(map[string]any)
+	if proc["StartAt"] != "SendStream" || len(proc["States"].(map[string]any)) != 1 {
+		t.Errorf("Send's processor = %v, want just SendStream", proc)
+	}
+	if stream["Type"] != "Map" || stream["ItemsPath"] != "$.items" || stream["MaxConcurrency"] != float64(1) || stream["End"] != true {
+		t.Errorf("SendStream = %v, want an End Map over $.items with MaxConcurrency 1", stream)
+	}
+	for _, k := range []string{"MaxConcurrencyPath", "Catch", "Retry", "ResultPath", "ResultSelector", "OutputPath", "InputPath"} {
+		if _, ok := stream[k]; ok {
+			t.Errorf("SendStream has %s", k)
+		}
+	}
+	inner := stream["ItemProcessor"].(map[string]any)
+	if inner["StartAt"] != "SendChunk" || len(inner["States"].(map[string]any)) != 1 || st["SendChunk"]["End"] != true {
+		t.Errorf("SendStream's processor = %v, want just SendChunk", inner)
+	}
+	for _, m := range []map[string]any{send, stream} {
+		if mode := m["ItemProcessor"].(map[string]any)["ProcessorConfig"].(map[string]any)["Mode"]; mode != "INLINE" {
+			t.Errorf("processor mode %v, want INLINE", mode)
+		}
+	}
+}
+
 // strictEqual decodes got (a JSON-form value) strictly into a T and checks
 // it equals want (which must be a T) field for field, and that got has
 // exactly want's JSON fields.
@@ -377,28 +424,63 @@ func dataFlow(t *testing.T, input contract.ExecutionInput, plan contract.PlanOut
 	}
 	strictEqual(t, "state after Reserve", state, rout)
 
-	// Send.
-	items, err = evalPath(st["Send"]["ItemsPath"].(string), state, ctx)
+	// Send: one iteration per stream (receiver), whose input is a
+	// SendStreamInput; in it the SendStream Map runs one SendChunk per item,
+	// and its result (the SendOutputs in item order) is the iteration's
+	// output.
+	send, stream := st["Send"], st["SendStream"]
+	items, err = evalPath(send["ItemsPath"].(string), state, ctx)
 	if err != nil {
 		t.Fatalf("Send.ItemsPath: %v", err)
 	}
-	var sent []contract.SendOutput
+	if len(items.([]any)) != len(rout.Streams) {
+		t.Fatalf("Send iterates over %d items, want the %d streams", len(items.([]any)), len(rout.Streams))
+	}
+	var sent [][]contract.SendOutput
+	nItems := 0
 	for i, item := range items.([]any) {
 		ctx["Map"] = map[string]any{"Item": map[string]any{"Index": float64(i), "Value": item}}
-		got, err := payload(st["Send"]["ItemSelector"], state, ctx)
+		streamIn, err := payload(send["ItemSelector"], state, ctx)
 		if err != nil {
 			t.Fatalf("Send.ItemSelector: %v", err)
 		}
-		strictEqual(t, "send input", got, contract.SendInput{
-			ExecutionID: s.ExecutionID, Object: plan.Object, StagingPrefix: plan.StagingPrefix, Receivers: plan.Receivers, SendItem: rout.Sends[i],
+		want := rout.Streams[i]
+		strictEqual(t, "send stream input", streamIn, contract.SendStreamInput{
+			ExecutionID: s.ExecutionID, Object: plan.Object, StagingPrefix: plan.StagingPrefix, Receivers: plan.Receivers, Items: want.Items,
 		})
-		sent = append(sent, contract.SendOutput{Chunk: rout.Sends[i].Chunk, Receiver: rout.Sends[i].Receiver, Datagrams: 1})
+		chunks, err := evalPath(stream["ItemsPath"].(string), streamIn, ctx)
+		if err != nil {
+			t.Fatalf("SendStream.ItemsPath: %v", err)
+		}
+		var out []contract.SendOutput
+		for k, chunk := range chunks.([]any) {
+			ctx["Map"] = map[string]any{"Item": map[string]any{"Index": float64(k), "Value": chunk}}
+			got, err := payload(stream["ItemSelector"], streamIn, ctx)
+			if err != nil {
+				t.Fatalf("SendStream.ItemSelector: %v", err)
+			}
+			it := want.Items[k]
+			strictEqual(t, "send input", got, contract.SendInput{
+				ExecutionID: s.ExecutionID, Object: plan.Object, StagingPrefix: plan.StagingPrefix, Receivers: plan.Receivers, SendItem: it,
+			})
+			if it.Receiver != want.Receiver || (k > 0 && it.Chunk <= want.Items[k-1].Chunk) {
+				t.Errorf("stream %s: item %d is chunk %d for %s, want the stream's chunks in ascending order", want.Receiver, k, it.Chunk, it.Receiver)
+			}
+			out = append(out, contract.SendOutput{Chunk: it.Chunk, Receiver: it.Receiver, Datagrams: 1})
+			nItems++
+		}
+		iterOut, err := applyResultPath(resultPath(stream), streamIn, mustAny(t, out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		strictEqual(t, "send iteration output", iterOut, out)
+		sent = append(sent, out)
 	}
-	if len(sent) != len(plan.Chunks)*len(plan.Receivers) {
-		t.Errorf("%d send items, want %d", len(sent), len(plan.Chunks)*len(plan.Receivers))
+	if nItems != len(plan.Chunks)*len(plan.Receivers) {
+		t.Errorf("%d send items, want %d", nItems, len(plan.Chunks)*len(plan.Receivers))
 	}
 	delete(ctx, "Map")
-	state, err = applyResultPath(resultPath(st["Send"]), state, mustAny(t, sent))
+	state, err = applyResultPath(resultPath(send), state, mustAny(t, sent))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -499,9 +499,9 @@ variable "parse_max_concurrency" {
 }
 
 variable "send_max_concurrency" {
-  description = "Send Map MaxConcurrency: staging objects sent at once per object. Each stream is paced by its receiver's pps; concurrency multiplies the rate a collector sees."
+  description = "Send Map MaxConcurrency: receivers sent to at once per object (a plan has at most 8 receivers; inline Map: at most 40). Each receiver's chunks go one after another in chunk order, paced by its pps, so its collector sees gap-free ascending sequence numbers."
   type        = number
-  default     = 4
+  default     = 8
 
   validation {
     condition     = var.send_max_concurrency >= 1 && var.send_max_concurrency <= 40

@@ -11,14 +11,15 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 )
 
 // Defaults.
 const (
-	DefaultChunkSize        = 64 << 20 // uncompressed bytes per chunk
-	DefaultSmallObjectBytes = 8 << 20  // objects below this are one chunk, no index pass
-	DefaultMaxChunks        = 500      // bounds Step Functions payloads
+	DefaultChunkSize        = 64 << 20           // uncompressed bytes per chunk
+	DefaultSmallObjectBytes = 8 << 20            // objects below this are one chunk, no index pass
+	DefaultMaxChunks        = contract.MaxChunks // bounds Step Functions payloads; the splitter also applies contract.ChunkLimit
 	DefaultAddressMode      = "auto"
 )
 
@@ -139,8 +140,8 @@ func (c Config) Validate(need Need) error {
 	if c.SmallObjectBytes < 0 {
 		errs = append(errs, fmt.Errorf("small-object threshold %d is negative", c.SmallObjectBytes))
 	}
-	if c.MaxChunks < 1 || c.MaxChunks > 2000 {
-		errs = append(errs, fmt.Errorf("max chunks %d: want 1 to 2000", c.MaxChunks))
+	if c.MaxChunks < 1 || c.MaxChunks > contract.MaxChunks {
+		errs = append(errs, fmt.Errorf("max chunks %d: want 1 to %d", c.MaxChunks, contract.MaxChunks))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

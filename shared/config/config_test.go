@@ -1,8 +1,11 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 )
 
 func TestParseSize(t *testing.T) {
@@ -51,5 +54,49 @@ func TestFromEnvReportsEverything(t *testing.T) {
 	}
 	if len(c.Receivers) != 1 || c.Receivers[0].Port != 4739 || c.Receivers[0].Domain != 7 || c.ChunkSize != 16<<20 {
 		t.Errorf("config %+v", c)
+	}
+}
+
+// TestMaxChunks: the default is the contract's chunk bound and validation
+// accepts exactly 1..contract.MaxChunks, so no configuration lets the
+// splitter plan more chunks than the state machine's payloads allow.
+func TestMaxChunks(t *testing.T) {
+	if got := Default().MaxChunks; got != contract.MaxChunks || DefaultMaxChunks != 256 {
+		t.Errorf("default max chunks = %d (DefaultMaxChunks %d), want contract.MaxChunks = 256", got, DefaultMaxChunks)
+	}
+	cases := []struct {
+		env     string
+		wantErr string
+	}{
+		{"", ""},
+		{"1", ""},
+		{"256", ""},
+		{"257", "max chunks 257: want 1 to 256"},
+		{"500", "max chunks 500: want 1 to 256"},
+		{"0", "max chunks 0: want 1 to 256"},
+		{"-3", "max chunks -3: want 1 to 256"},
+		{"many", `FL2NF_MAX_CHUNKS: "many" is not an integer`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.env, func(t *testing.T) {
+			env := map[string]string{EnvMaxChunks: tc.env}
+			c, err := FromEnv(func(k string) string { return env[k] }, Need{})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("FromEnv(%s=%q) = %v", EnvMaxChunks, tc.env, err)
+				}
+				want := contract.MaxChunks
+				if tc.env != "" {
+					want, _ = strconv.Atoi(tc.env)
+				}
+				if c.MaxChunks != want {
+					t.Errorf("MaxChunks = %d, want %d", c.MaxChunks, want)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("FromEnv(%s=%q) = %v, want an error containing %q", EnvMaxChunks, tc.env, err, tc.wantErr)
+			}
+		})
 	}
 }

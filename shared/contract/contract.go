@@ -12,27 +12,41 @@
 //	 (a duplicate plan ends here: output DuplicateOutput)
 //	 Parse   (Map, parser)     ParseInput → ParseOutput      state: StateAfterParse  ($.parsed)
 //	 Reserve (Task, allocator) ReserveInput → ReserveOutput  state: ReserveOutput    ($, replaced)
-//	 Send    (Map, sender)     SendInput → SendOutput        state: StateAfterSend   ($.sent)
+//	 Send    (Map over ReserveOutput.Streams: receivers in parallel)
+//	                           iteration input: SendStreamInput
+//	  SendStream (Map over its items, MaxConcurrency 1: one chunk at a time, in order)
+//	   SendChunk (Task, sender) SendInput → SendOutput       state: StateAfterSend   ($.sent)
 //	 Summary (Pass)            output: Summary
+//
+// # Sequence order
+//
+// Reserve takes one range of sequence numbers per receiver for the whole
+// object and splits it into per-chunk ranges in chunk order. A collector
+// sees gap-free ascending sequence numbers only if each receiver's chunks
+// are sent one after another in that order, so ReserveOutput groups the
+// items per receiver (SendStream): Send runs the streams in parallel and
+// each stream strictly in order.
 //
 // # Payload bound
 //
 // Step Functions limits every state input and output to 256 KiB. The largest
 // documents are the Parse results (one per chunk, one entry per receiver in
-// each) and the send list (one item per chunk × receiver). So a plan holds
-// at most MaxChunks chunks, a deployment at most MaxReceivers receivers, and
-// chunks × receivers at most MaxSendItems: ChunkLimit gives the chunk cap for
-// a receiver count, and the splitter must raise its chunk size until the
-// object fits in it. Per-item documents (ChunkRef, ReceiverOutput, SendItem,
-// SendOutput) use short JSON names, documented on their fields. Staging keys and receiver URLs are not repeated per item: the
-// per-execution StagingPrefix and the receiver list travel once in the state,
-// and StagingKey derives each key. TestPayloadBound marshals the worst case
-// (maximum-length keys, ARNs and URLs, maximum counters) for every receiver
-// count and holds every state under PayloadBudget. (A Catch replaces the
-// state with the error instead of adding it, so an error never adds its
-// 32 KiB Cause to the largest state.) The same bound keeps an
-// execution far below the 25,000-event history limit (about 7 events per
-// Map iteration: 7 × (MaxChunks + MaxSendItems) < 9,000).
+// each) and the send streams (one item per chunk × receiver in all). So a
+// plan holds at most MaxChunks chunks, a deployment at most MaxReceivers
+// receivers, and chunks × receivers at most MaxSendItems: ChunkLimit gives
+// the chunk cap for a receiver count, and the splitter must raise its chunk
+// size until the object fits in it. Per-item documents (ChunkRef,
+// ReceiverOutput, SendItem, SendOutput) use short JSON names, documented on
+// their fields. Staging keys and receiver URLs are not repeated per item:
+// the per-execution StagingPrefix and the receiver list travel once in the
+// state, and StagingKey derives each key. TestPayloadBound marshals the
+// worst case (maximum-length keys, ARNs and URLs, maximum counters) for
+// every receiver count and holds every state under PayloadBudget. (A Catch
+// replaces the state with the error instead of adding it, so an error never
+// adds its 32 KiB Cause to the largest state.) The same bound keeps an
+// execution far below the 25,000-event history limit: about 7 events per
+// Map iteration running a Task, and about 6 more per stream for its inner
+// Map: 7 × (MaxChunks + MaxSendItems) + 6 × MaxReceivers < 9,100.
 package contract
 
 import (
@@ -49,8 +63,8 @@ const (
 	MaxChunks = 256
 	// MaxReceivers is the most receivers (collectors) one deployment may have.
 	MaxReceivers = 8
-	// MaxSendItems bounds chunks × receivers, i.e. Map iterations of Send
-	// and entries of the Parse results.
+	// MaxSendItems bounds chunks × receivers, i.e. the items of all send
+	// streams (SendChunk iterations) and the entries of the Parse results.
 	MaxSendItems = 1024
 	// MaxReceiverURL is the longest receiver URL accepted.
 	MaxReceiverURL = 200

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.json from Samples()")
@@ -39,8 +42,9 @@ func golden() map[string]struct {
 		"parse-output.json":                {s.ParseOutputs[0], func() any { return new(ParseOutput) }},
 		"reserve-input.json":               {s.ReserveInput, func() any { return new(ReserveInput) }},
 		"reserve-output.json":              {s.ReserveOutput, func() any { return new(ReserveOutput) }},
+		"send-stream-input.json":           {s.SendStreamInput, func() any { return new(SendStreamInput) }},
 		"send-input.json":                  {s.SendInput, func() any { return new(SendInput) }},
-		"send-output.json":                 {s.SendOutputs[1], func() any { return new(SendOutput) }},
+		"send-output.json":                 {s.SendOutputs[1][0], func() any { return new(SendOutput) }},
 		"summary.json":                     {s.ReserveOutput.Summary, func() any { return new(Summary) }},
 		"state-after-plan.json":            {s.StateAfterPlan, func() any { return new(StateAfterPlan) }},
 		"state-after-parse.json":           {s.StateAfterParse, func() any { return new(StateAfterParse) }},
@@ -239,14 +243,21 @@ func TestAllocate(t *testing.T) {
 	if diff := cmp.Diff([]string{"r0", "r1"}, calls); diff != "" {
 		t.Errorf("reservations (-want +got):\n%s", diff)
 	}
-	want := []SendItem{
-		{Chunk: 0, Receiver: "r0", First: 1000, Count: 1154, Frames: 1154},
-		{Chunk: 0, Receiver: "r1", First: 4294967290, Count: 29980, Frames: 1000},
-		{Chunk: 1, Receiver: "r0", First: 2154, Count: 1154, Frames: 1154},
-		{Chunk: 1, Receiver: "r1", First: 4294997270, Count: 29999, Frames: 1000},
+	want := []SendStream{
+		{Receiver: "r0", Items: []SendItem{
+			{Chunk: 0, Receiver: "r0", First: 1000, Count: 1154, Frames: 1154},
+			{Chunk: 1, Receiver: "r0", First: 2154, Count: 1154, Frames: 1154},
+		}},
+		{Receiver: "r1", Items: []SendItem{
+			{Chunk: 0, Receiver: "r1", First: 4294967290, Count: 29980, Frames: 1000},
+			{Chunk: 1, Receiver: "r1", First: 4294997270, Count: 29999, Frames: 1000},
+		}},
 	}
-	if diff := cmp.Diff(want, out.Sends); diff != "" {
-		t.Errorf("Sends mismatch (-want +got):\n%s", diff)
+	if diff := cmp.Diff(want, out.Streams); diff != "" {
+		t.Errorf("Streams mismatch (-want +got):\n%s", diff)
+	}
+	if err := out.Validate(); err != nil {
+		t.Errorf("Validate() = %v", err)
 	}
 	r1 := out.Summary.Receivers[1]
 	if r1.First != 4294967290 || r1.Last != 4294967290+29980+29999-1 || r1.Units != 59979 || r1.Datagrams != 2000 {
@@ -261,6 +272,122 @@ func TestAllocate(t *testing.T) {
 	}
 	if diff := cmp.Diff(s.ReserveOutput, out); diff != "" {
 		t.Errorf("Allocate(shuffled) differs from the sample (-want +got):\n%s", diff)
+	}
+}
+
+// TestAllocateStreams: one stream per receiver with frames, in receiver
+// order; each stream's items are its non-empty chunks in ascending order,
+// their ranges contiguous (across 2^64 too) and adding up to the
+// reservation.
+func TestAllocateStreams(t *testing.T) {
+	receivers := []Receiver{
+		{ID: "r0", URL: "netflow5://10.0.0.1:2055"},
+		{ID: "r1", URL: "netflow9://10.0.0.2:2055"},
+		{ID: "r2", URL: "ipfix://10.0.0.3:4739"},
+	}
+	// units[chunk][receiver]; frames = units (0 means nothing to send).
+	units := [][]uint64{{5, 7, 0}, {0, 3, 0}, {2, 0, 0}, {4, 1, 0}, {0, 0, 0}}
+	var parsed []ParseOutput
+	for c := len(units) - 1; c >= 0; c-- { // Map output order need not be chunk order
+		p := ParseOutput{Chunk: c, Counts: Counts{Lines: 10, Records: 10}}
+		for ri, r := range receivers {
+			u := units[c][ri]
+			p.Out = append(p.Out, ReceiverOutput{Receiver: r.ID, Frames: u, Units: u, Records: 10, Flows: 10, Bytes: 100 * u})
+		}
+		parsed = append(parsed, p)
+	}
+	in := ReserveInput{ExecutionID: "x", Object: ObjectRef{Bucket: "b", Key: "k"}, Receivers: receivers, Parsed: parsed}
+	starts := map[string]uint64{"r0": math.MaxUint64 - 6, "r1": 100}
+	out, err := Allocate(in, func(r Receiver, n uint64) (uint64, error) { return starts[r.ID], nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SendStream{
+		{Receiver: "r0", Items: []SendItem{
+			{Chunk: 0, Receiver: "r0", First: math.MaxUint64 - 6, Count: 5, Frames: 5},
+			{Chunk: 2, Receiver: "r0", First: math.MaxUint64 - 1, Count: 2, Frames: 2},
+			{Chunk: 3, Receiver: "r0", First: 0, Count: 4, Frames: 4},
+		}},
+		{Receiver: "r1", Items: []SendItem{
+			{Chunk: 0, Receiver: "r1", First: 100, Count: 7, Frames: 7},
+			{Chunk: 1, Receiver: "r1", First: 107, Count: 3, Frames: 3},
+			{Chunk: 3, Receiver: "r1", First: 110, Count: 1, Frames: 1},
+		}},
+	}
+	if diff := cmp.Diff(want, out.Streams); diff != "" {
+		t.Errorf("Streams mismatch (-want +got):\n%s", diff)
+	}
+	if err := out.Validate(); err != nil {
+		t.Errorf("Validate() = %v", err)
+	}
+
+	// Nothing to send at all: an empty list, not null (the Send Map's
+	// ItemsPath must find an array).
+	for i := range in.Parsed {
+		for j := range in.Parsed[i].Out {
+			in.Parsed[i].Out[j].Frames, in.Parsed[i].Out[j].Units = 0, 0
+		}
+	}
+	out, err = Allocate(in, func(Receiver, uint64) (uint64, error) { t.Error("reserve called without units"); return 0, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"streams":[]`) {
+		t.Errorf("no streams marshal as %s, want \"streams\":[]", b)
+	}
+	if err := out.Validate(); err != nil {
+		t.Errorf("Validate() of no streams = %v", err)
+	}
+}
+
+// TestReserveOutputValidate: each broken invariant is reported.
+func TestReserveOutputValidate(t *testing.T) {
+	cases := []struct {
+		name    string
+		mutate  func(*ReserveOutput)
+		wantMsg string
+	}{
+		{"items out of order", func(o *ReserveOutput) {
+			it := o.Streams[0].Items
+			it[0], it[1] = it[1], it[0]
+		}, "stream of receiver r0: chunk 0 follows chunk 1"},
+		{"gap", func(o *ReserveOutput) { o.Streams[1].Items[1].First++ }, "stream of receiver r1: chunk 1 starts at 4294997271, want 4294997270"},
+		{"foreign item", func(o *ReserveOutput) { o.Streams[0].Items[1].Receiver = "r1" }, `stream of receiver r0: item 1 is for receiver "r1"`},
+		{"unknown receiver", func(o *ReserveOutput) { o.Streams[1].Receiver = "r7" }, `stream 1: receiver "r7" is not in the receiver list`},
+		{"receiver order", func(o *ReserveOutput) { o.Streams[0], o.Streams[1] = o.Streams[1], o.Streams[0] }, "stream 1: receiver r0 out of receiver order or repeated"},
+		{"repeated receiver", func(o *ReserveOutput) { o.Streams[1] = o.Streams[0] }, "stream 1: receiver r0 out of receiver order or repeated"},
+		{"missing stream", func(o *ReserveOutput) { o.Streams = o.Streams[:1] }, "receiver r1: 59979 units but no stream"},
+		{"empty stream", func(o *ReserveOutput) { o.Streams[0].Items = nil }, "stream of receiver r0 has no items"},
+		{"empty item", func(o *ReserveOutput) { o.Streams[0].Items[1].Frames = 0 }, "chunk 1: 0 frames carry 1154 units"},
+		{"chunk out of range", func(o *ReserveOutput) { o.Streams[0].Items[1].Chunk = 3 }, "chunk 3 not in 0..2"},
+		{"totals", func(o *ReserveOutput) { o.Streams[0].Items[1].Count++ }, "receiver r0: stream has 2309 units in 2308 frames, summary 2308 in 2308"},
+		{"first", func(o *ReserveOutput) { o.Summary.Receivers[1].First = 7 }, "receiver r1: stream starts at 4294967290, reservation at 7"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := Samples().ReserveOutput
+			tc.mutate(&o)
+			err := o.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("Validate() = %v, want it to mention %q", err, tc.wantMsg)
+			}
+		})
+	}
+}
+
+// TestSkipReasonsMatchFlowlog: the contract's skip-reason names are
+// shared/flowlog's, in the same order.
+func TestSkipReasonsMatchFlowlog(t *testing.T) {
+	var want []string
+	for _, r := range flowlog.SkipReasons() {
+		want = append(want, r.String())
+	}
+	if diff := cmp.Diff(want, SkipReasons); diff != "" {
+		t.Errorf("SkipReasons differ from flowlog.SkipReasons() (-flowlog +contract):\n%s", diff)
 	}
 }
 
@@ -280,6 +407,14 @@ func TestAllocateErrors(t *testing.T) {
 		{"receiver order", func(in *ReserveInput) {
 			in.Parsed[1].Out[0], in.Parsed[1].Out[1] = in.Parsed[1].Out[1], in.Parsed[1].Out[0]
 		}, never, ErrAccounting, `output 0 is for receiver "r1"`},
+		{"old skip reason", func(in *ReserveInput) {
+			in.Parsed[0].Counts.Skipped["ipv6"] = 1
+			in.Parsed[0].Counts.Lines++
+		}, never, ErrAccounting, `unknown skip reason "ipv6"`},
+		{"unsupported per chunk", func(in *ReserveInput) {
+			in.Parsed[1].Counts.Skipped[SkipUnsupported] = 2
+			in.Parsed[1].Counts.Lines += 2
+		}, never, ErrAccounting, `skip reason "unsupported" is counted per receiver`},
 		{"store error", func(*ReserveInput) {}, func(Receiver, uint64) (uint64, error) { return 0, boom }, boom, "reserve 2308 units for receiver r0"},
 	}
 	for _, tc := range cases {
@@ -331,7 +466,8 @@ func TestNoOmitEmptyOnPathFields(t *testing.T) {
 	for _, typ := range []reflect.Type{
 		reflect.TypeFor[PlanOutput](), reflect.TypeFor[ObjectRef](), reflect.TypeFor[Format](),
 		reflect.TypeFor[Receiver](), reflect.TypeFor[ChunkRef](), reflect.TypeFor[ReserveOutput](),
-		reflect.TypeFor[SendItem](), reflect.TypeFor[Summary](), reflect.TypeFor[DuplicateOutput](),
+		reflect.TypeFor[SendItem](), reflect.TypeFor[SendStream](), reflect.TypeFor[SendStreamInput](),
+		reflect.TypeFor[Summary](), reflect.TypeFor[DuplicateOutput](),
 	} {
 		for i := range typ.NumField() {
 			f := typ.Field(i)

@@ -3,21 +3,26 @@ package contract
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
-// Skip reasons: the keys of Counts.Skipped and ReceiverOutput.Skipped, and
-// the "Reason" dimension of the SkippedLines metric.
+// Skip reasons: the keys of Counts.Skipped and the "Reason" dimension of
+// the SkippedLines metric. They are the names of shared/flowlog's skip
+// reasons (flowlog.SkipReason.String), in the same order; a test keeps the
+// two lists equal.
 const (
-	SkipHeader    = "header"    // the header line
-	SkipNoData    = "nodata"    // log-status NODATA
-	SkipSkipData  = "skipdata"  // log-status SKIPDATA
-	SkipMalformed = "malformed" // unparsable line
-	SkipIPv6      = "ipv6"      // IPv6 flow for a NetFlow v5 receiver (per receiver: Unsupported)
-	SkipFiltered  = "filtered"  // dropped by a configured filter
+	SkipHeader      = "header"      // the header line
+	SkipBlank       = "blank"       // an empty line
+	SkipNoData      = "nodata"      // log-status NODATA
+	SkipSkipData    = "skipdata"    // log-status SKIPDATA
+	SkipMalformed   = "malformed"   // unparsable line
+	SkipUnsupported = "unsupported" // a record a receiver's protocol cannot carry: IPv6 for NetFlow v5 (per receiver: ReceiverOutput.Unsupported)
+	SkipFiltered    = "filtered"    // dropped by a configured filter
 )
 
-// SkipReasons lists every skip reason.
-var SkipReasons = []string{SkipHeader, SkipNoData, SkipSkipData, SkipMalformed, SkipIPv6, SkipFiltered}
+// SkipReasons lists every skip reason, in flowlog.SkipReasons order.
+var SkipReasons = []string{SkipHeader, SkipBlank, SkipNoData, SkipSkipData, SkipMalformed, SkipUnsupported, SkipFiltered}
 
 // ParseInput is one Parse Map item (the parser's input), built by the Parse
 // state's ItemSelector from the plan and one ChunkRef.
@@ -44,6 +49,9 @@ type Counts struct {
 	// Records is the lines that parsed into flow records.
 	Records int64 `json:"records"`
 	// Skipped counts the other lines by reason (zero reasons omitted).
+	// The keys are SkipReasons; SkipUnsupported never appears here (a
+	// record one receiver cannot carry is still a record: it is counted
+	// per receiver, in ReceiverOutput.Unsupported).
 	Skipped map[string]int64 `json:"skipped,omitempty"`
 }
 
@@ -95,7 +103,7 @@ type ReceiverOutput struct {
 	// Bytes is the staged frames' total size.
 	Bytes uint64 `json:"b"`
 	// Unsupported counts flow records this receiver cannot carry (IPv6
-	// for NetFlow v5: skip reason SkipIPv6). Filters apply to every
+	// for NetFlow v5: skip reason SkipUnsupported). Filters apply to every
 	// receiver alike and count in Counts.Skipped[SkipFiltered].
 	Unsupported uint64 `json:"x,omitempty"`
 }
@@ -119,6 +127,14 @@ func (o ParseOutput) Validate(receivers []Receiver) error {
 	if o.Counts.Lines != o.Counts.Records+o.Counts.SkippedTotal() {
 		errs = append(errs, fmt.Errorf("lines %d != records %d + skipped %d",
 			o.Counts.Lines, o.Counts.Records, o.Counts.SkippedTotal()))
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Counts.Skipped)) {
+		switch {
+		case !slices.Contains(SkipReasons, k):
+			errs = append(errs, fmt.Errorf("unknown skip reason %q", k))
+		case k == SkipUnsupported && o.Counts.Skipped[k] != 0:
+			errs = append(errs, fmt.Errorf("skip reason %q is counted per receiver, not in the chunk's counts", k))
+		}
 	}
 	if len(o.Out) != len(receivers) {
 		errs = append(errs, fmt.Errorf("%d receiver outputs for %d receivers", len(o.Out), len(receivers)))

@@ -12,8 +12,9 @@ import (
 // maximum-length bucket, key (1,024 bytes; 3,072 URL-encoded in the
 // execution input), ETag, version ID, execution ARN, staging prefix and
 // receiver URLs; ChunkLimit(nr) chunks; every counter near its plausible
-// maximum and every skip reason present. Keys are taken as ASCII that JSON
-// does not escape.
+// maximum and every skip reason a chunk may count present (all but
+// SkipUnsupported, which ParseOutput.Validate keeps out of a chunk's counts).
+// Keys are taken as ASCII that JSON does not escape.
 func worstCase(nr int) SampleSet {
 	pad := func(prefix string, n int) string { return prefix + strings.Repeat("x", n-len(prefix)) }
 	name := pad("exec-", 80)
@@ -45,7 +46,9 @@ func worstCase(nr int) SampleSet {
 	allSkips := func(v int64) map[string]int64 {
 		m := map[string]int64{}
 		for _, r := range SkipReasons {
-			m[r] = v
+			if r != SkipUnsupported { // counted per receiver (ReceiverOutput.Unsupported)
+				m[r] = v
+			}
 		}
 		return m
 	}
@@ -75,9 +78,14 @@ func worstCase(nr int) SampleSet {
 	}
 	s.ReserveOutput = out
 	s.ParseInput = ParseInput{ExecutionName: name, Object: obj, Format: plan.Format, IndexKey: plan.IndexKey, StagingPrefix: prefix, Receivers: receivers, Chunk: plan.Chunks[0]}
-	s.SendInput = SendInput{ExecutionID: s.ExecutionID, Object: obj, StagingPrefix: prefix, Receivers: receivers, SendItem: out.Sends[0]}
-	for _, it := range out.Sends {
-		s.SendOutputs = append(s.SendOutputs, SendOutput{Chunk: it.Chunk, Receiver: it.Receiver, Datagrams: 99_999_999, Bytes: 99_999_999_999, DurationMS: 900_000})
+	s.SendStreamInput = SendStreamInput{ExecutionID: s.ExecutionID, Object: obj, StagingPrefix: prefix, Receivers: receivers, Items: out.Streams[0].Items}
+	s.SendInput = SendInput{ExecutionID: s.ExecutionID, Object: obj, StagingPrefix: prefix, Receivers: receivers, SendItem: out.Streams[0].Items[0]}
+	for _, st := range out.Streams {
+		var sent []SendOutput
+		for _, it := range st.Items {
+			sent = append(sent, SendOutput{Chunk: it.Chunk, Receiver: it.Receiver, Datagrams: 99_999_999, Bytes: 99_999_999_999, DurationMS: 900_000})
+		}
+		s.SendOutputs = append(s.SendOutputs, sent)
 	}
 	s.StateAfterPlan = StateAfterPlan{ExecutionInput: s.ExecutionInput, Plan: plan}
 	s.StateAfterParse = StateAfterParse{StateAfterPlan: s.StateAfterPlan, Parsed: s.ParseOutputs}
@@ -95,6 +103,12 @@ func TestPayloadBound(t *testing.T) {
 		if err := w.PlanOutput.Validate(); err != nil {
 			t.Fatalf("worst-case plan for %d receivers is invalid: %v", nr, err)
 		}
+		if err := w.ReserveOutput.Validate(); err != nil {
+			t.Fatalf("worst-case reserve output for %d receivers is invalid: %v", nr, err)
+		}
+		if n := len(w.ReserveOutput.Streams); n != nr {
+			t.Fatalf("worst case for %d receivers has %d streams", nr, n)
+		}
 		docs := []struct {
 			name string
 			v    any
@@ -105,6 +119,7 @@ func TestPayloadBound(t *testing.T) {
 			{"state after Parse", w.StateAfterParse},
 			{"reserve input", w.ReserveInput},
 			{"reserve output", w.ReserveOutput},
+			{"send stream input", w.SendStreamInput},
 			{"send input", w.SendInput},
 			{"state after Send", w.StateAfterSend},
 			{"summary", w.ReserveOutput.Summary},

@@ -20,11 +20,11 @@ type ReserveInput struct {
 	Parsed []ParseOutput `json:"parsed"`
 }
 
-// SendItem is one Send Map item: the frames of one chunk for one receiver
-// and the sequence numbers they take. Short JSON names: there is one per
-// chunk × receiver with frames (see the package comment). The staging key is
-// StagingKey(prefix, Chunk, Receiver); the receiver's URL is in the
-// execution's receiver list.
+// SendItem is one item of a SendStream: the frames of one chunk for one
+// receiver and the sequence numbers they take. Short JSON names: there is
+// one per chunk × receiver with frames (see the package comment). The
+// staging key is StagingKey(prefix, Chunk, Receiver); the receiver's URL is
+// in the execution's receiver list.
 type SendItem struct {
 	Chunk    int    `json:"c"`
 	Receiver string `json:"r"`
@@ -35,6 +35,20 @@ type SendItem struct {
 	Count uint64 `json:"n"`
 	// Frames is the datagrams to send (= ReceiverOutput.Frames).
 	Frames uint64 `json:"d"`
+}
+
+// SendStream is everything one receiver is sent for the object: its
+// SendItems in chunk order. The Send Map runs the streams in parallel (one
+// iteration per receiver) and each stream's items one after another in
+// order (the inner SendStream Map, MaxConcurrency 1), so the collector sees
+// the receiver's sequence numbers gap-free and ascending.
+type SendStream struct {
+	// Receiver is the Receiver.ID, the same as every item's.
+	Receiver string `json:"r"`
+	// Items are the receiver's non-empty chunks in ascending chunk order;
+	// their ranges are contiguous and together are the receiver's one
+	// reservation.
+	Items []SendItem `json:"s"`
 }
 
 // ReceiverSummary totals one receiver for the object.
@@ -72,11 +86,98 @@ type ReserveOutput struct {
 	Object        ObjectRef  `json:"object"`
 	StagingPrefix string     `json:"staging_prefix"`
 	Receivers     []Receiver `json:"receivers"`
-	// Sends lists the non-empty chunk × receiver items, by chunk then in
-	// receiver order. For each receiver its items' ranges are contiguous
-	// in chunk order and together are the receiver's one reservation.
-	Sends   []SendItem `json:"sends"`
-	Summary Summary    `json:"summary"`
+	// Streams has one entry per receiver with something to send, in
+	// receiver order (empty when no receiver has frames).
+	Streams []SendStream `json:"streams"`
+	Summary Summary      `json:"summary"`
+}
+
+// Validate checks the invariants Allocate establishes and Send relies on,
+// all problems at once: one stream per receiver with units, in receiver
+// order; items of the stream's receiver, non-empty, in ascending chunk
+// order, their ranges contiguous from the receiver's First and adding up to
+// its Units and Datagrams; at most MaxSendItems items in all.
+func (o ReserveOutput) Validate() error {
+	errs := validateReceivers(o.Receivers)
+	if len(o.Summary.Receivers) != len(o.Receivers) {
+		errs = append(errs, fmt.Errorf("%d receiver summaries for %d receivers", len(o.Summary.Receivers), len(o.Receivers)))
+	}
+	pos := map[string]int{}
+	for i, r := range o.Receivers {
+		pos[r.ID] = i
+	}
+	streamOf := map[string]SendStream{}
+	last, total := -1, 0
+	for si, st := range o.Streams {
+		i, ok := pos[st.Receiver]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("stream %d: receiver %q is not in the receiver list", si, st.Receiver))
+			continue
+		case i <= last:
+			errs = append(errs, fmt.Errorf("stream %d: receiver %s out of receiver order or repeated", si, st.Receiver))
+		}
+		last = i
+		streamOf[st.Receiver] = st
+		total += len(st.Items)
+		if len(st.Items) == 0 {
+			errs = append(errs, fmt.Errorf("stream of receiver %s has no items", st.Receiver))
+		}
+		for k, it := range st.Items {
+			if it.Receiver != st.Receiver {
+				errs = append(errs, fmt.Errorf("stream of receiver %s: item %d is for receiver %q", st.Receiver, k, it.Receiver))
+			}
+			if it.Chunk < 0 || it.Chunk >= o.Summary.Chunks {
+				errs = append(errs, fmt.Errorf("stream of receiver %s: item %d: chunk %d not in 0..%d", st.Receiver, k, it.Chunk, o.Summary.Chunks-1))
+			}
+			if it.Frames == 0 || it.Count == 0 {
+				errs = append(errs, fmt.Errorf("stream of receiver %s: chunk %d: %d frames carry %d units", st.Receiver, it.Chunk, it.Frames, it.Count))
+			}
+			if k > 0 {
+				prev := st.Items[k-1]
+				if it.Chunk <= prev.Chunk {
+					errs = append(errs, fmt.Errorf("stream of receiver %s: chunk %d follows chunk %d", st.Receiver, it.Chunk, prev.Chunk))
+				}
+				if it.First != prev.First+prev.Count { // wraps mod 2^64 like the counter
+					errs = append(errs, fmt.Errorf("stream of receiver %s: chunk %d starts at %d, want %d", st.Receiver, it.Chunk, it.First, prev.First+prev.Count))
+				}
+			}
+		}
+	}
+	if total > MaxSendItems {
+		errs = append(errs, fmt.Errorf("%d send items, limit %d", total, MaxSendItems))
+	}
+	for i, rs := range o.Summary.Receivers {
+		if i >= len(o.Receivers) {
+			break
+		}
+		id := o.Receivers[i].ID
+		if rs.ID != id {
+			errs = append(errs, fmt.Errorf("receiver summary %d is for %q, want %q", i, rs.ID, id))
+		}
+		st, ok := streamOf[id]
+		if !ok {
+			if rs.Units != 0 {
+				errs = append(errs, fmt.Errorf("receiver %s: %d units but no stream", id, rs.Units))
+			}
+			continue
+		}
+		var units, frames uint64
+		for _, it := range st.Items {
+			units += it.Count
+			frames += it.Frames
+		}
+		if units != rs.Units || frames != rs.Datagrams {
+			errs = append(errs, fmt.Errorf("receiver %s: stream has %d units in %d frames, summary %d in %d", id, units, frames, rs.Units, rs.Datagrams))
+		}
+		if len(st.Items) > 0 && st.Items[0].First != rs.First {
+			errs = append(errs, fmt.Errorf("receiver %s: stream starts at %d, reservation at %d", id, st.Items[0].First, rs.First))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("reserve output for %s: %w", o.Object.URI(), err)
+	}
+	return nil
 }
 
 // ErrAccounting marks parse outputs that do not add up.
@@ -89,7 +190,8 @@ type ReserveFunc func(r Receiver, n uint64) (first uint64, err error)
 
 // Allocate checks in, makes one reservation per receiver with units (through
 // reserve, in receiver order), splits each into per-chunk ranges in chunk
-// order and builds the output. Errors from reserve are returned wrapped;
+// order and builds the output: one SendStream per receiver with frames,
+// holding its chunks in order. Errors from reserve are returned wrapped;
 // accounting problems wrap ErrAccounting.
 func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
 	parsed, err := checkReserveInput(in)
@@ -100,7 +202,7 @@ func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
 		Object:        in.Object,
 		StagingPrefix: in.StagingPrefix,
 		Receivers:     in.Receivers,
-		Sends:         []SendItem{},
+		Streams:       []SendStream{},
 		Summary: Summary{
 			Object:    in.Object,
 			Chunks:    len(parsed),
@@ -110,7 +212,6 @@ func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
 	for _, p := range parsed {
 		out.Summary.Counts.Add(p.Counts)
 	}
-	next := make([]uint64, len(in.Receivers))
 	for ri, r := range in.Receivers {
 		rs := &out.Summary.Receivers[ri]
 		*rs = ReceiverSummary{ID: r.ID, URL: r.URL, Protocol: r.Protocol()}
@@ -134,19 +235,17 @@ func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
 			return ReserveOutput{}, fmt.Errorf("reserve %d units for receiver %s: %w", rs.Units, r.ID, err)
 		}
 		rs.First, rs.Last = first, first+rs.Units-1 // wraps mod 2^64 like the counter
-		next[ri] = first
-	}
-	for _, p := range parsed {
-		for ri, r := range in.Receivers {
+		st := SendStream{Receiver: r.ID}
+		next := first
+		for _, p := range parsed {
 			o := p.Out[ri]
 			if o.Frames == 0 {
 				continue
 			}
-			out.Sends = append(out.Sends, SendItem{
-				Chunk: p.Chunk, Receiver: r.ID, First: next[ri], Count: o.Units, Frames: o.Frames,
-			})
-			next[ri] += o.Units
+			st.Items = append(st.Items, SendItem{Chunk: p.Chunk, Receiver: r.ID, First: next, Count: o.Units, Frames: o.Frames})
+			next += o.Units
 		}
+		out.Streams = append(out.Streams, st)
 	}
 	return out, nil
 }

@@ -17,8 +17,9 @@ type SampleSet struct {
 	ParseOutputs        []ParseOutput
 	ReserveInput        ReserveInput
 	ReserveOutput       ReserveOutput
-	SendInput           SendInput // Sends[1]
-	SendOutputs         []SendOutput
+	SendStreamInput     SendStreamInput // Streams[1] (receiver r1)
+	SendInput           SendInput       // Streams[1].Items[0]: chunk 0 for r1
+	SendOutputs         [][]SendOutput  // per stream
 	StateAfterPlan      StateAfterPlan
 	StateAfterParse     StateAfterParse
 	StateAfterSend      StateAfterSend
@@ -111,13 +112,20 @@ func Samples() SampleSet {
 		panic(fmt.Sprintf("contract: sample allocation: %v", err))
 	}
 	s.ReserveOutput = out
-	s.SendInput = SendInput{
-		ExecutionID: s.ExecutionID, Object: obj, StagingPrefix: prefix, Receivers: receivers, SendItem: out.Sends[1],
+	s.SendStreamInput = SendStreamInput{
+		ExecutionID: s.ExecutionID, Object: obj, StagingPrefix: prefix, Receivers: receivers, Items: out.Streams[1].Items,
 	}
-	for _, it := range out.Sends {
-		s.SendOutputs = append(s.SendOutputs, SendOutput{
-			Chunk: it.Chunk, Receiver: it.Receiver, Datagrams: it.Frames + 2, Bytes: it.Frames * 1400, DurationMS: 250,
-		})
+	s.SendInput = SendInput{
+		ExecutionID: s.ExecutionID, Object: obj, StagingPrefix: prefix, Receivers: receivers, SendItem: out.Streams[1].Items[0],
+	}
+	for _, st := range out.Streams {
+		var sent []SendOutput
+		for _, it := range st.Items {
+			sent = append(sent, SendOutput{
+				Chunk: it.Chunk, Receiver: it.Receiver, Datagrams: it.Frames + 2, Bytes: it.Frames * 1400, DurationMS: 250,
+			})
+		}
+		s.SendOutputs = append(s.SendOutputs, sent)
 	}
 	s.StateAfterPlan = StateAfterPlan{ExecutionInput: s.ExecutionInput, Plan: s.PlanOutput}
 	s.StateAfterParse = StateAfterParse{StateAfterPlan: s.StateAfterPlan, Parsed: s.ParseOutputs}

@@ -2,9 +2,22 @@ package contract
 
 import "fmt"
 
-// SendInput is one Send Map item (the sender's input), built by the Send
-// state's ItemSelector from the state and one SendItem, whose fields it
-// carries inline (c, r, f, n, d).
+// SendStreamInput is the input of one Send Map iteration (the inner
+// SendStream Map's input), built by the Send state's ItemSelector from the
+// state and one SendStream: what every item's SendInput needs plus the
+// stream's items in chunk order.
+type SendStreamInput struct {
+	ExecutionID   string     `json:"execution_id"`
+	Object        ObjectRef  `json:"object"`
+	StagingPrefix string     `json:"staging_prefix"`
+	Receivers     []Receiver `json:"receivers"`
+	// Items are SendStream.Items.
+	Items []SendItem `json:"items"`
+}
+
+// SendInput is one chunk for one receiver (the sender's input), built by
+// the SendStream state's ItemSelector from the SendStreamInput and one of
+// its items, whose fields it carries inline (c, r, f, n, d).
 type SendInput struct {
 	ExecutionID   string     `json:"execution_id"`
 	Object        ObjectRef  `json:"object"`
@@ -29,7 +42,7 @@ func (in SendInput) Target() (Receiver, error) {
 }
 
 // SendOutput is the sender's result for one item. Short JSON names: there is
-// one per SendItem, collected at $.sent.
+// one per SendItem, collected at $.sent (one list per stream).
 type SendOutput struct {
 	Chunk    int    `json:"c"`
 	Receiver string `json:"r"`
@@ -64,7 +77,9 @@ type StateAfterParse struct {
 // Summary.
 type StateAfterSend struct {
 	ReserveOutput
-	Sent []SendOutput `json:"sent"`
+	// Sent is the Send Map's output: per stream (in Streams order) the
+	// SendStream Map's output, one SendOutput per item in chunk order.
+	Sent [][]SendOutput `json:"sent"`
 }
 
 // DuplicateOutput is the output of an execution that ended early because
