@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/config"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/pipeline"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
@@ -93,6 +95,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		writeBuffer int64
 		chunkSize   int64 = config.DefaultChunkSize
 		cpuProfile  string
+		smallObject int64 = config.DefaultSmallObjectBytes
 	)
 	fs := newFlagSet("run", stderr, runHelp)
 	fs.Var(&to, "to", "receiver URL (repeatable)")
@@ -105,6 +108,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.StringVar(&progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
 	fs.IntVar(&workers, "workers", 2, "chunks parsed in parallel")
 	fs.Var(sizeFlag{&chunkSize}, "chunk-size", "uncompressed bytes per chunk (e.g. 64MiB)")
+	fs.Var(sizeFlag{&smallObject}, "small-object", "objects smaller than this (compressed) are one chunk, without an index pass")
 	fs.Var(sizeFlag{&writeBuffer}, "write-buffer", "UDP socket send buffer (e.g. 4MiB); 0 keeps the system default")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
 	if err := parseFlags(fs, args); err != nil {
@@ -195,6 +199,8 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		WriteBuffer: int(writeBuffer),
 		Workers:     workers,
 		ChunkSize:   chunkSize,
+		SmallObject: smallObject,
+		MaxChunks:   contract.ChunkLimit(len(rs)),
 	}
 	bar := newProgress(progress, stderr, inputs)
 	if bar != nil {
@@ -282,7 +288,13 @@ func expandInputs(ctx context.Context, args []string, stdin io.Reader) ([]pipeli
 }
 
 func fileInput(path string) pipeline.Input {
-	return pipeline.Input{Name: path, Open: func() (io.ReadCloser, error) { return os.Open(path) }}
+	return pipeline.Input{Name: path, Source: func() (chunk.Source, io.Closer, error) {
+		f, err := chunk.OpenFile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, f, nil
+	}}
 }
 
 func s3Input(ctx context.Context, uri string) (pipeline.Input, error) {
@@ -295,12 +307,12 @@ func s3Input(ctx context.Context, uri string) (pipeline.Input, error) {
 		return pipeline.Input{}, err
 	}
 	client := awsio.NewS3(cfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
-	return pipeline.Input{Name: uri, Open: func() (io.ReadCloser, error) {
+	return pipeline.Input{Name: uri, Source: func() (chunk.Source, io.Closer, error) {
 		o, err := awsio.Head(ctx, client, bucket, key, "", "")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return o.OpenRange(ctx, 0, o.Size())
+		return o, nopCloser{}, nil
 	}}, nil
 }
 
@@ -336,3 +348,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		}
 	}
 }
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow"
@@ -49,15 +51,19 @@ type ParseInput struct {
 	Object    string // display name (path or s3:// URI) for errors
 	Chunk     int
 	Lines     LineSource
+	// Header is the object's header line when this is chunk 0 of an object
+	// that has one: the chunk reader does not return it, so Parse counts it
+	// (as line 1, skipped "header").
+	Header    []byte
 	Parser    flowlog.Options
 	Receivers []receiver.Receiver
 	Staging   staging.Store
-	KeyPrefix string // staging keys are KeyPrefix + "<chunk>/<receiver index>.frames"
+	KeyPrefix string // staging keys are contract.StagingKey(KeyPrefix, chunk, receiver id)
 }
 
 // StagingKey names the frame file of chunk c for receiver index i.
 func StagingKey(prefix string, chunk, i int) string {
-	return fmt.Sprintf("%s%05d/r%d.frames", prefix, chunk, i)
+	return contract.StagingKey(prefix, chunk, contract.ReceiverID(i))
 }
 
 type receiverParse struct {
@@ -103,6 +109,9 @@ func Parse(ctx context.Context, in ParseInput) (res ChunkResult, err error) {
 		rs[i] = r
 	}
 	var rec flow.Record
+	if in.Header != nil {
+		p.ParseLine(in.Header, 1, &rec)
+	}
 	for in.Lines.Next() {
 		reason, perr := p.ParseLine(in.Lines.Line(), in.Lines.LineNo(), &rec)
 		if reason != flowlog.ReasonNone {
@@ -147,7 +156,19 @@ func Parse(ctx context.Context, in ParseInput) (res ChunkResult, err error) {
 	}
 	res.Counts = p.Counts()
 	for _, e := range p.Errors() {
-		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", in.Object, e))
+		res.Errors = append(res.Errors, LineErrorString(in.Object, e))
 	}
 	return res, nil
+}
+
+// LineErrorString names the object and the line of a malformed line, or its
+// uncompressed byte offset when the line number is unknown (plain-text
+// chunks after the first, numbered -(offset+1) by ChunkLines).
+func LineErrorString(object string, e *flowlog.LineError) string {
+	if e.Line >= 0 {
+		return fmt.Sprintf("%s: %v", object, e)
+	}
+	c := *e
+	c.Line = 0
+	return fmt.Sprintf("%s: at byte offset %d: %s", object, -e.Line-1, strings.TrimPrefix(c.Error(), "line 0: "))
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/send"
@@ -29,6 +30,8 @@ type Runner struct {
 	WriteBuffer int              // socket send buffer, 0 = system default
 	Workers     int              // parallel chunk parsers, 0 = 1
 	ChunkSize   int64            // uncompressed bytes per chunk
+	SmallObject int64            // objects below this (compressed) are one chunk
+	MaxChunks   int              // at most this many chunks per object
 	Now         func() time.Time // nil: time.Now
 	// Progress, when set, is called with the number of input bytes
 	// consumed as parsing advances.
@@ -39,10 +42,13 @@ type Runner struct {
 	Summary *Summary
 }
 
-// Input is one object to process. Open returns its content from the start.
+// Input is one object to process: Source for objects read by byte ranges
+// (files, S3), which are planned into chunks and parsed in parallel, or
+// Open for streams (standard input), which are one chunk.
 type Input struct {
-	Name string
-	Open func() (io.ReadCloser, error)
+	Name   string
+	Source func() (chunk.Source, io.Closer, error)
+	Open   func() (io.ReadCloser, error)
 }
 
 func (r *Runner) init(ctx context.Context) error {
@@ -68,6 +74,9 @@ func (r *Runner) init(ctx context.Context) error {
 func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 	if err := r.init(ctx); err != nil {
 		return err
+	}
+	if in.Source != nil {
+		return r.runChunked(ctx, in, claim)
 	}
 	rc, err := in.Open()
 	if err != nil {
@@ -103,6 +112,96 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 	}
 	chunks := []ChunkResult{res}
 	return r.reserveAndSend(ctx, claim, chunks)
+}
+
+// runChunked plans the object, parses its chunks on Workers goroutines and
+// reserves and sends in chunk order.
+func (r *Runner) runChunked(ctx context.Context, in Input, claim string) error {
+	src, closer, err := in.Source()
+	if err != nil {
+		return fmt.Errorf("open %s: %w", in.Name, err)
+	}
+	defer closer.Close()
+	plan, err := PlanObject(ctx, in.Name, src, PlanOptions{
+		ChunkSize: r.ChunkSize, SmallObject: r.SmallObject, MaxChunks: r.MaxChunks, Format: r.Parser.Format,
+	})
+	if err != nil {
+		return err
+	}
+	var index chunk.Source
+	if plan.Index != nil {
+		index = chunk.BytesSource(plan.Index)
+	}
+	popts := r.Parser
+	popts.Format = plan.Format
+	prefix := safeKey(claim) + "/"
+	items := plan.Chunks.Items
+	results := make([]ChunkResult, len(items))
+	share := src.Size() / int64(len(items))
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan int)
+	errs := make(chan error, len(items))
+	var wg sync.WaitGroup
+	for range max(r.Workers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				err := r.parseChunk(ctx, in.Name, src, plan, index, popts, prefix, i, &results[i])
+				if err != nil {
+					cancel()
+				} else if r.Progress != nil {
+					r.Progress(share)
+				}
+				errs <- err
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range items {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := context.Cause(ctx); err != nil && ctx.Err() != context.Canceled {
+		return err
+	}
+	return r.reserveAndSend(ctx, claim, results)
+}
+
+func (r *Runner) parseChunk(ctx context.Context, name string, src chunk.Source, plan *ObjectPlan, index chunk.Source, popts flowlog.Options, prefix string, i int, out *ChunkResult) error {
+	it := plan.Chunks.Items[i]
+	lines, closer, err := ChunkLines(ctx, src, it, index, plan.Firehose)
+	if err != nil {
+		return fmt.Errorf("%s chunk %d: %w", name, i, err)
+	}
+	defer closer.Close()
+	var header []byte
+	if i == 0 && plan.FromHeader {
+		header = []byte(plan.HeaderLine)
+	}
+	res, err := Parse(ctx, ParseInput{
+		Object: name, Chunk: i, Lines: lines, Header: header, Parser: popts,
+		Receivers: r.Receivers, Staging: r.Staging, KeyPrefix: prefix,
+	})
+	if err != nil {
+		return err
+	}
+	*out = res
+	return nil
 }
 
 func (r *Runner) reserveAndSend(ctx context.Context, claim string, chunks []ChunkResult) error {
