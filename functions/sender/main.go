@@ -27,7 +27,9 @@ func main() {
 	}
 	s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
 	h := &handler.Sender{
-		Staging: &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
+		Staging:          &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
+		TemplatePackets:  cfg.TemplatePackets,
+		TemplateInterval: cfg.TemplateInterval,
 	}
 	lambda.Start(h.Handle)
 }

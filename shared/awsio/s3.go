@@ -198,3 +198,9 @@ func (s *Staging) List(ctx context.Context, prefix string) ([]string, error) {
 	sort.Strings(keys)
 	return keys, nil
 }
+
+// Known returns an Object whose size and ETag are already known (from the
+// plan), without a HEAD request.
+func Known(c S3API, bucket, key, etag, versionID string, size int64) *Object {
+	return &Object{Client: c, Bucket: bucket, Key: key, ETag: etag, VersionID: versionID, size: size}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
@@ -35,6 +36,11 @@ type Config struct {
 	SmallObjectBytes int64
 	MaxChunks        int
 	LogLevel         string // debug | info | warn | error
+	// TemplatePackets and TemplateInterval are the sender's template
+	// refresh defaults for receivers whose URL does not set them (0: the
+	// receiver package's defaults).
+	TemplatePackets  int
+	TemplateInterval time.Duration
 }
 
 // Default returns the defaults, without receivers.
@@ -61,6 +67,8 @@ const (
 	EnvSmallObjectBytes = "FL2NF_SMALL_OBJECT_BYTES"
 	EnvMaxChunks        = "FL2NF_MAX_CHUNKS"
 	EnvLogLevel         = "FL2NF_LOG_LEVEL"
+	EnvTemplatePackets  = "FL2NF_TEMPLATE_REFRESH_PACKETS"
+	EnvTemplateSeconds  = "FL2NF_TEMPLATE_REFRESH_SECONDS"
 )
 
 // Need says which settings a caller requires beyond the common ones.
@@ -107,6 +115,20 @@ func FromEnv(getenv func(string) string, need Need) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is not an integer", EnvMaxChunks, v))
 		}
 		c.MaxChunks = n
+	}
+	if v := getenv(EnvTemplatePackets); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive integer", EnvTemplatePackets, v))
+		}
+		c.TemplatePackets = n
+	}
+	if v := getenv(EnvTemplateSeconds); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive number of seconds", EnvTemplateSeconds, v))
+		}
+		c.TemplateInterval = time.Duration(n) * time.Second
 	}
 	if v := getenv(EnvLogLevel); v != "" {
 		c.LogLevel = strings.ToLower(v)

@@ -3,15 +3,10 @@
 package fakes3
 
 import (
-	"net/http/httptest"
+	"net/http"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
 )
 
 // Server is a running fake S3.
@@ -24,13 +19,5 @@ type Server struct {
 // given buckets.
 func Start(t testing.TB, buckets ...string) *Server {
 	t.Helper()
-	ts := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	t.Cleanup(ts.Close)
-	c := awsio.NewS3(awsio.StaticConfig(), ts.URL)
-	for _, b := range buckets {
-		if _, err := c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatalf("create bucket %s: %v", b, err)
-		}
-	}
-	return &Server{URL: ts.URL, Client: c}
+	return StartWith(t, func(h http.Handler) http.Handler { return h }, buckets...)
 }

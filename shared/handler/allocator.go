@@ -3,6 +3,7 @@ package handler
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
@@ -19,6 +20,7 @@ type Allocator struct {
 
 // Handle reserves the sequence ranges.
 func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contract.ReserveOutput, error) {
+	start := time.Now()
 	out, err := contract.Allocate(in, func(r contract.Receiver, n uint64) (uint64, error) {
 		rc, err := receiver.Parse(r.URL)
 		if err != nil {
@@ -33,5 +35,6 @@ func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contr
 	if err != nil {
 		return out, classify(fmt.Errorf("reserve for %s: %w", in.Object.URI(), err))
 	}
+	emitDuration("allocator", "reserve", in.Object.URI(), start)
 	return out, nil
 }

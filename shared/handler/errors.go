@@ -12,9 +12,13 @@ package handler
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/gzindex"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
@@ -38,6 +42,7 @@ func classify(err error) error {
 		errors.Is(err, seq.ErrInvalid),
 		errors.Is(err, contract.ErrAccounting),
 		errors.Is(err, staging.ErrCorrupt),
+		isCorrupt(err),
 		awsio.IsPreconditionFailed(err),
 		awsio.IsNotFound(err):
 		return sfnerr.Invalid(err)
@@ -45,4 +50,17 @@ func classify(err error) error {
 		return sfnerr.Retryable(err)
 	}
 	return sfnerr.Retryable(err)
+}
+
+// isCorrupt reports whether err says the object's bytes are damaged (a bad
+// gzip stream or index), as opposed to a failure to read them.
+func isCorrupt(err error) bool {
+	if errors.Is(err, inflate.ErrCorrupt) || errors.Is(err, inflate.ErrHeader) || errors.Is(err, inflate.ErrChecksum) ||
+		errors.Is(err, gzindex.ErrFormat) || errors.Is(err, chunk.ErrIndex) || errors.Is(err, chunk.ErrLineTooLong) {
+		return true
+	}
+	// A truncated gzip member inside the object (not a short read: the
+	// source reports those with its own error).
+	var ie *inflate.Error
+	return errors.As(err, &ie) && errors.Is(ie.Err, io.ErrUnexpectedEOF)
 }

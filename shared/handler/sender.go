@@ -3,10 +3,12 @@ package handler
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/emf"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/pipeline"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
@@ -23,6 +25,10 @@ type Sender struct {
 	Staging     staging.Store
 	WriteBuffer int
 	Now         func() time.Time
+	// TemplatePackets and TemplateInterval replace the template refresh
+	// defaults for receivers whose URL does not set them (0: keep).
+	TemplatePackets  int
+	TemplateInterval time.Duration
 
 	mu    sync.Mutex
 	conns map[string]*udp.Conn
@@ -67,6 +73,12 @@ func (s *Sender) Handle(ctx context.Context, in contract.SendInput) (contract.Se
 	if err != nil {
 		return out, classify(fmt.Errorf("%w: %w", errInvalid, err))
 	}
+	if s.TemplatePackets > 0 && !strings.Contains(target.URL, "template-packets=") {
+		rc.TemplatePackets = s.TemplatePackets
+	}
+	if s.TemplateInterval > 0 && !strings.Contains(target.URL, "template-interval=") {
+		rc.TemplateInterval = s.TemplateInterval
+	}
 	conn, err := s.conn(ctx, rc)
 	if err != nil {
 		return out, classify(err)
@@ -86,5 +98,10 @@ func (s *Sender) Handle(ctx context.Context, in contract.SendInput) (contract.Se
 	out.Datagrams = res.Datagrams
 	out.Bytes = res.Bytes
 	out.DurationMS = time.Since(start).Milliseconds()
+	emit("sender", in.Object.URI(), []string{emf.DimReceiver, in.Receiver}, func(l *emf.Logger) {
+		l.Put(emf.MetricDatagrams, float64(res.Datagrams), emf.Count)
+		l.Put(emf.MetricBytes, float64(res.Bytes), emf.Bytes)
+	})
+	emitDuration("sender", "send", in.Object.URI(), start)
 	return out, nil
 }

@@ -1,0 +1,433 @@
+// Package functions_test proves the whole AWS workflow end to end on local
+// stand-ins: the four Lambda bootstraps under the AWS Lambda Runtime
+// Interface Emulator, the real ASL definition executed by
+// aws-local-stepfunctions (scripts/sfn-local.mjs), S3 served by gofakes3 on
+// loopback, DynamoDB by dynalite, and nfcapd as the collector.
+package functions_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/collectortest"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/dynalite"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/fakes3"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowgen"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/dynamoseq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/statemachine"
+)
+
+const (
+	logBucket   = "flowlogs"
+	stageBucket = "staging"
+	table       = "fl2nf-sequences"
+)
+
+// failGets answers 503 to the first n GETs of staging keys ending in
+// suffix: enough to exhaust the SDK's own retries once, so the sender
+// Lambda fails and Step Functions retries it.
+type failGets struct {
+	suffix string
+	left   atomic.Int32
+	hits   atomic.Int32
+}
+
+func (f *failGets) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && f.suffix != "" && strings.HasSuffix(r.URL.Path, f.suffix) && f.left.Add(-1) >= 0 {
+			f.hits.Add(1)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>injected</Message></Error>`)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+type world struct {
+	t        *testing.T
+	s3       *s3.Client
+	fns      map[string]*lambdaFn
+	def      string // rendered definition file
+	faults   *failGets
+	nf       *collectortest.Nfcapd
+	capture  *capture
+	receiver []string
+}
+
+// capture is a loopback collector that records every IPFIX message's
+// sequence number and data-record count.
+type capture struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	msgs []ipfixMsg
+	done chan struct{}
+}
+
+type ipfixMsg struct {
+	seq     uint32
+	records int
+}
+
+func startCapture(t *testing.T) *capture {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadBuffer(8 << 20)
+	cp := &capture{conn: c, done: make(chan struct{})}
+	go func() {
+		defer close(cp.done)
+		buf := make([]byte, 65536)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			m := ipfixMsg{seq: binary.BigEndian.Uint32(buf[8:12]), records: ipfixDataRecords(buf[:n])}
+			cp.mu.Lock()
+			cp.msgs = append(cp.msgs, m)
+			cp.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-cp.done })
+	return cp
+}
+
+func (c *capture) port() int { return c.conn.LocalAddr().(*net.UDPAddr).Port }
+
+// take waits until the socket is drained and returns the messages so far.
+func (c *capture) take(t *testing.T) []ipfixMsg {
+	t.Helper()
+	collectortest.WaitDrained(t, c.port())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.msgs
+	c.msgs = nil
+	return out
+}
+
+// ipfixDataRecords counts the data records of an IPFIX message by walking
+// its sets with the record lengths of our templates (256 IPv4, 257 IPv6,
+// 258 interface names).
+func ipfixDataRecords(m []byte) int {
+	n := 0
+	for off := 16; off+4 <= len(m); {
+		id := binary.BigEndian.Uint16(m[off:])
+		l := int(binary.BigEndian.Uint16(m[off+2:]))
+		if l < 4 {
+			break
+		}
+		switch id {
+		case 256:
+			n += (l - 4) / 61
+		case 257:
+			n += (l - 4) / 85
+		case 258:
+			n += (l - 4) / 36
+		}
+		off += l
+	}
+	return n
+}
+
+func setup(t *testing.T) *world {
+	t.Helper()
+	rie := findRIE(t)
+	nodeOK(t)
+	w := &world{t: t, faults: &failGets{}}
+	srv := fakes3.StartWith(t, w.faults.wrap, logBucket, stageBucket)
+	w.s3 = srv.Client
+	ddb := dynalite.Start(t, dynalite.Options{})
+	if err := dynamoseq.EnsureTable(t.Context(), dynalite.Client(ddb), table); err != nil {
+		t.Fatal(err)
+	}
+	w.nf = collectortest.StartNfcapd(t)
+	w.capture = startCapture(t)
+	w.receiver = []string{
+		"netflow5://" + w.nf.Addr() + "?engine-id=5&pps=20000",
+		fmt.Sprintf("ipfix://127.0.0.1:%d?domain=7&pps=20000", w.capture.port()),
+	}
+	env := append(os.Environ(),
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOCAL", "AWS_SECRET_ACCESS_KEY=local-secret",
+		"AWS_ENDPOINT_URL_S3="+srv.URL, "AWS_ENDPOINT_URL_DYNAMODB="+ddb,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"FL2NF_RECEIVERS="+strings.Join(w.receiver, ","),
+		"FL2NF_STAGING_BUCKET="+stageBucket,
+		"FL2NF_STAGING_PREFIX=fl2nf/",
+		"FL2NF_SEQUENCE_TABLE="+table,
+		"FL2NF_CHUNK_SIZE=2MiB",
+		"FL2NF_SMALL_OBJECT_BYTES=64KiB",
+		"FL2NF_TEMPLATE_REFRESH_PACKETS=50",
+	)
+	bins := buildBootstraps(t, "splitter", "parser", "allocator", "sender")
+	w.fns = map[string]*lambdaFn{}
+	for state, fn := range map[string]string{"Plan": "splitter", "ParseChunk": "parser", "Reserve": "allocator", "SendChunk": "sender"} {
+		w.fns[state] = startRIE(t, rie, fn, bins[fn], env)
+	}
+	def, err := statemachine.Render(statemachine.LocalVars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.def = filepath.Join(t.TempDir(), "definition.asl.json")
+	if err := os.WriteFile(w.def, def, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func nodeOK(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		if os.Getenv("FL2NF_REQUIRE_INTEGRATION") == "1" {
+			t.Fatal("node not found")
+		}
+		t.Skip("node not installed")
+	}
+}
+
+type execResult struct {
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output"`
+	Error  string          `json:"error"`
+	Cause  string          `json:"cause"`
+}
+
+// execute runs the state machine once with aws-local-stepfunctions.
+func (w *world) execute(name string, input contract.ExecutionInput) execResult {
+	t := w.t
+	t.Helper()
+	in, _ := json.Marshal(input)
+	args := []string{filepath.Join(repoRoot(t), "scripts", "sfn-local.mjs"), "--definition", w.def, "--input", string(in), "--execution-name", name}
+	for state, f := range w.fns {
+		args = append(args, "--task", state+"="+f.url)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var r execResult
+	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil {
+		t.Fatalf("sfn-local %s: %v (%v)\nstdout: %s\nstderr: %s", name, err, jerr, out.String(), errb.String())
+	}
+	return r
+}
+
+func (w *world) put(key string, body []byte) string {
+	t := w.t
+	t.Helper()
+	out, err := w.s3.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(logBucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.ETag)
+}
+
+func (w *world) stagingKeys() []string {
+	t := w.t
+	t.Helper()
+	out, err := w.s3.ListObjectsV2(t.Context(), &s3.ListObjectsV2Input{Bucket: aws.String(stageBucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, o := range out.Contents {
+		keys = append(keys, aws.ToString(o.Key))
+	}
+	return keys
+}
+
+// truth is what the input says the collectors must see.
+type truth struct {
+	lines, records  int64
+	v4Records       uint64 // v5 wire records (counters above 2^32-1 split)
+	v4Bytes, v4Pkts uint64
+	allRecords      int64
+}
+
+func inputTruth(t *testing.T, gz []byte) truth {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr truth
+	p := flowlog.NewParser(flowlog.Options{})
+	if err := p.Scan(zr, func(r *flow.Record) error {
+		tr.allRecords++
+		if r.IsIPv6() {
+			return nil
+		}
+		tr.v4Records += max((r.Packets+math.MaxUint32-1)/math.MaxUint32, (r.Bytes+math.MaxUint32-1)/math.MaxUint32, 1)
+		tr.v4Bytes += r.Bytes
+		tr.v4Pkts += r.Packets
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := p.Counts()
+	tr.lines, tr.records = c.Lines, c.Records
+	return tr
+}
+
+func TestStateMachineEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test (builds four Lambdas)")
+	}
+	w := setup(t)
+
+	// A multi-chunk gzip flow log with IPv6, NODATA/SKIPDATA, counters above
+	// 2^32, in a key that S3 events URL-encode.
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := flowgen.Write(zw, flowgen.Options{Lines: 60_000, Seed: 11, Header: true, IPv6Fraction: 0.06,
+		RejectFraction: 0.1, NoDataFraction: 0.01, SkipDataFraction: 0.005, BigCounterFraction: 0.001}); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	src := buf.Bytes()
+	key := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/123456789012_vpcflowlogs_us-east-1_fl-1_20250101T0000Z_ab.log.gz"
+	etag := w.put(key, src)
+	want := inputTruth(t, src)
+
+	event := contract.ExecutionInput{Bucket: logBucket, Key: strings.ReplaceAll(key, "_", "%5F"), KeyEncoded: true, ETag: etag,
+		Size: int64(len(src)), Source: contract.SourceEventBridge}
+
+	// 1. The execution succeeds and the collectors see exactly the input.
+	r := w.execute("e2e-first", event)
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("execution %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	var sum contract.Summary
+	if err := json.Unmarshal(r.Output, &sum); err != nil {
+		t.Fatalf("output %s: %v", r.Output, err)
+	}
+	if sum.Chunks < 3 {
+		t.Errorf("only %d chunks: the test wants a multi-chunk object", sum.Chunks)
+	}
+	if sum.Counts.Lines != want.lines || sum.Counts.Records != want.records {
+		t.Errorf("summary lines %d records %d, input %d and %d", sum.Counts.Lines, sum.Counts.Records, want.lines, want.records)
+	}
+	w.nf.Stop(t)
+	var got truth
+	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
+		got.v4Records++
+		got.v4Bytes += r.Bytes
+		got.v4Pkts += r.Packets
+	})
+	if got.v4Records != want.v4Records || got.v4Bytes != want.v4Bytes || got.v4Pkts != want.v4Pkts {
+		t.Errorf("nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, want.v4Records, want.v4Bytes, want.v4Pkts)
+	}
+	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
+		t.Errorf("nfdump -I: sequence failures %q", f)
+	}
+	first := w.capture.take(t)
+	firstSeqs := checkContiguous(t, "first execution", first, 0, uint64(want.allRecords))
+	if keys := w.stagingKeys(); len(keys) != 0 {
+		t.Errorf("staging not empty after a successful execution: %v", keys)
+	}
+	obj, err := w.s3.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(logBucket), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("source object: %v", err)
+	}
+	b, _ := io.ReadAll(obj.Body)
+	if !bytes.Equal(b, src) || aws.ToString(obj.ETag) != etag {
+		t.Error("the source object changed")
+	}
+
+	// 2. Re-running the same execution resends identical sequence numbers.
+	r = w.execute("e2e-first", event)
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("re-run: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	again := checkContiguous(t, "re-run", w.capture.take(t), 0, uint64(want.allRecords))
+	if fmt.Sprint(again) != fmt.Sprint(firstSeqs) {
+		t.Error("re-running the same execution sent different sequence numbers")
+	}
+
+	// 3. A duplicate event (another execution, same object version) ends early.
+	r = w.execute("e2e-duplicate", event)
+	if r.Status != "SUCCEEDED" || !strings.Contains(string(r.Output), "already processed by") {
+		t.Errorf("duplicate event: %s %s", r.Status, r.Output)
+	}
+	if msgs := w.capture.take(t); len(msgs) != 0 {
+		t.Errorf("a duplicate event sent %d datagrams", len(msgs))
+	}
+
+	// 4. Reprocessing (a new execution) gets the next numbers, and a sender
+	// whose staging read fails once is retried: the collector still sees
+	// every sequence number exactly as reserved, once.
+	w.faults.suffix = "c00001/r1.frames"
+	w.faults.left.Store(3)
+	re := contract.ExecutionInput{Bucket: logBucket, Key: key, Source: contract.SourceManual, Reprocess: true}
+	r = w.execute("e2e-reprocess", re)
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("reprocess: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	if w.faults.hits.Load() != 3 {
+		t.Errorf("the injected staging fault hit %d times, want 3", w.faults.hits.Load())
+	}
+	checkContiguous(t, "reprocess", w.capture.take(t), uint64(want.allRecords), uint64(want.allRecords))
+
+	// 5. A corrupt object fails the execution with a cause naming the
+	// object and the compressed offset.
+	bad := append([]byte(nil), src...)
+	for i := len(bad) / 2; i < len(bad)/2+64; i++ {
+		bad[i] ^= 0x5a
+	}
+	badKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/corrupt.log.gz"
+	w.put(badKey, bad)
+	r = w.execute("e2e-corrupt", contract.ExecutionInput{Bucket: logBucket, Key: badKey, Source: contract.SourceManual})
+	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+badKey) || !strings.Contains(r.Cause, "compressed byte") {
+		t.Errorf("corrupt object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
+	}
+}
+
+// checkContiguous checks that the IPFIX messages carry every sequence
+// number from first for n data records, once, in order, and returns the
+// sequence numbers.
+func checkContiguous(t *testing.T, what string, msgs []ipfixMsg, first, n uint64) []uint32 {
+	t.Helper()
+	next := uint32(first)
+	var total uint64
+	var seqs []uint32
+	for i, m := range msgs {
+		if m.seq != next {
+			t.Errorf("%s: message %d has sequence %d, want %d", what, i, m.seq, next)
+			return seqs
+		}
+		seqs = append(seqs, m.seq)
+		next += uint32(m.records)
+		total += uint64(m.records)
+	}
+	if total != n {
+		t.Errorf("%s: %d data records in %d messages, want %d", what, total, len(msgs), n)
+	}
+	return seqs
+}
