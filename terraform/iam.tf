@@ -122,6 +122,14 @@ data "aws_iam_policy_document" "allocator" {
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.sequence.arn]
   }
+
+  # Once every chunk is parsed, the checkpoint index has served its
+  # purpose: the allocator deletes it (staging objects only).
+  statement {
+    sid       = "StagingIndex"
+    actions   = ["s3:DeleteObject"]
+    resources = [local.staging_objects_arn]
+  }
 }
 
 data "aws_iam_policy_document" "sender" {

@@ -90,6 +90,7 @@ locals {
     }
     allocator = {
       FL2NF_SEQUENCE_TABLE = aws_dynamodb_table.sequence.name
+      FL2NF_STAGING_BUCKET = local.staging_bucket_name
       FL2NF_LOG_LEVEL      = var.log_level
     }
     sender = {

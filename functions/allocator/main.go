@@ -30,7 +30,12 @@ func main() {
 	if err != nil {
 		fail("sequence store", err)
 	}
-	lambda.Start((&handler.Allocator{Store: store}).Handle)
+	h := &handler.Allocator{Store: store}
+	if cfg.StagingBucket != "" {
+		s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
+		h.Staging = &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket}
+	}
+	lambda.Start(h.Handle)
 }
 
 func fail(what string, err error) {

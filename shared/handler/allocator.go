@@ -8,6 +8,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
 )
 
 // Allocator is the Reserve step: one atomic reservation per receiver for
@@ -16,6 +17,9 @@ import (
 // ones), split into per-chunk send items in chunk order.
 type Allocator struct {
 	Store seq.Store
+	// Staging, when set, is where the plan stored the checkpoint index;
+	// the allocator deletes it once every chunk has been parsed.
+	Staging staging.Store
 }
 
 // Handle reserves the sequence ranges.
@@ -34,6 +38,11 @@ func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contr
 	})
 	if err != nil {
 		return out, classify(fmt.Errorf("reserve for %s: %w", in.Object.URI(), err))
+	}
+	if a.Staging != nil {
+		if err := a.Staging.Delete(ctx, contract.IndexKey(in.StagingPrefix)); err != nil {
+			return out, classify(err)
+		}
 	}
 	emitDuration("allocator", "reserve", in.Object.URI(), start)
 	return out, nil
