@@ -4,7 +4,7 @@
 # everything is already there.
 #   apt:  nfdump (nfcapd, nfdump), pmacct (nfacctd), tshark
 #   npm:  dynalite, aws-local-stepfunctions, asl-validator (scripts/node)
-#   go:   aws-lambda-rie, tflint, tfsec, goflow2 (into .cache/bin)
+#   go:   aws-lambda-rie, goflow2, tflint, tfsec (pinned, into .cache/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -37,3 +37,8 @@ goinstall() { # name module@version
 }
 goinstall aws-lambda-rie github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 goinstall goflow2 github.com/netsampler/goflow2/v2/cmd/goflow2@v2.2.6
+goinstall tflint github.com/terraform-linters/tflint@v0.64.0
+goinstall tfsec github.com/aquasecurity/tfsec/cmd/tfsec@v1.26.0
+if ! command -v terraform >/dev/null; then
+  echo "deps: terraform not found: the terraform fmt check will be skipped (install Terraform >= 1.5 to run it)"
+fi
