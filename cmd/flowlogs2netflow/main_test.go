@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,5 +93,41 @@ func TestRunInProcess(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"version"}, nil, &out, &errb); code != 0 || !strings.Contains(out.String(), version) {
 		t.Errorf("version: code %d, %q %q", code, out.String(), errb.String())
+	}
+}
+
+func TestPlanCommand(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "f.log.gz")
+	if _, errOut, code := cli(t, "generate", "--lines", "50000", "--gzip", "-o", in); code != 0 {
+		t.Fatalf("generate: %s", errOut)
+	}
+	out, errOut, code := cli(t, "plan", "--chunk-size", "1MiB", "--small-object", "64KiB", in)
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"gzip", "50001 lines", "(header line)", "checkpoint index"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	out, _, code = cli(t, "plan", "--json", "--chunk-size", "1MiB", "--small-object", "64KiB", in)
+	var p struct {
+		Lines int64 `json:"lines"`
+		Items []struct {
+			Start int64 `json:"start"`
+			End   int64 `json:"end"`
+		} `json:"items"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &p) != nil || p.Lines != 50001 || len(p.Items) < 5 {
+		t.Fatalf("plan --json: exit %d, %+v\n%s", code, p, out)
+	}
+	for i := 1; i < len(p.Items); i++ {
+		if p.Items[i].Start != p.Items[i-1].End {
+			t.Errorf("chunk %d starts at %d, chunk %d ends at %d", i, p.Items[i].Start, i-1, p.Items[i-1].End)
+		}
+	}
+	if _, _, code := cli(t, "plan"); code != 2 {
+		t.Errorf("plan without FILE: exit %d, want 2", code)
 	}
 }
