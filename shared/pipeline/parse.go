@@ -40,17 +40,20 @@ type ReceiverResult struct {
 
 // ChunkResult is the Parse step's result for one chunk.
 type ChunkResult struct {
-	Chunk     int              `json:"chunk"`
-	Counts    flowlog.Counts   `json:"counts"`
-	Errors    []string         `json:"errors,omitempty"` // first malformed lines, with object and line
-	Receivers []ReceiverResult `json:"receivers"`
+	Chunk  int            `json:"chunk"`
+	Counts flowlog.Counts `json:"counts"`
+	Errors []string       `json:"errors,omitempty"` // first malformed lines, with object and line
+	// FirstMalformed is the line number of the first malformed line
+	// (negative: -(byte offset+1) when unknown), 0 if none.
+	FirstMalformed int64            `json:"first_malformed,omitempty"`
+	Receivers      []ReceiverResult `json:"receivers"`
 }
 
 // ParseInput describes one Parse step.
 type ParseInput struct {
-	Object    string // display name (path or s3:// URI) for errors
-	Chunk     int
-	Lines     LineSource
+	Object string // display name (path or s3:// URI) for errors
+	Chunk  int
+	Lines  LineSource
 	// Header is the object's header line when this is chunk 0 of an object
 	// that has one: the chunk reader does not return it, so Parse counts it
 	// (as line 1, skipped "header").
@@ -155,7 +158,10 @@ func Parse(ctx context.Context, in ParseInput) (res ChunkResult, err error) {
 		res.Receivers = append(res.Receivers, r.res)
 	}
 	res.Counts = p.Counts()
-	for _, e := range p.Errors() {
+	for i, e := range p.Errors() {
+		if i == 0 {
+			res.FirstMalformed = e.Line
+		}
 		res.Errors = append(res.Errors, LineErrorString(in.Object, e))
 	}
 	return res, nil
