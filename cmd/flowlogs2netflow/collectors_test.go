@@ -235,9 +235,6 @@ func compareFlows(t *testing.T, who string, want, got []flowRec, v view, mergeOK
 		switch {
 		case w == nil:
 			extra = append(extra, g.sample.String())
-			if g.sample.Start != 0 && g.sample.End != 0 {
-				t.Logf("DEBUG non-epoch extra: %v (n=%d)", g.sample, g.n)
-			}
 		case g.bytes != w.bytes || g.packets != w.packets:
 			counters = append(counters, fmt.Sprintf("%v: bytes %d packets %d, want %d and %d", g.sample, g.bytes, g.packets, w.bytes, w.packets))
 		case g.n != w.n && !(mergeOK && g.n < w.n):

@@ -1,12 +1,16 @@
-// Package collectortest runs real NetFlow collectors on loopback for tests:
-// nfcapd/nfdump (nfdump 1.7), and reads back what they decoded. A test that
-// needs a collector binary that is not installed is skipped, unless
-// FL2NF_REQUIRE_INTEGRATION=1 (set by make test and CI), when it fails.
+// Package collectortest runs real NetFlow collectors on loopback for tests
+// and reads back what they decoded: nfcapd/nfdump 1.7 (StartNfcapd,
+// Records, Stats, Exporters), pmacct nfacctd 1.7 with sequence checks on
+// (StartNfacctd), goflow2 v2 (StartGoflow2) and tshark 4.0 captures
+// (StartTshark, DecodeCflow, Expert). Each collector listens on a free
+// loopback port, is ready when Start returns, and is stopped at test
+// cleanup if Stop was not called. A test that needs a collector binary that
+// is not installed is skipped, unless FL2NF_REQUIRE_INTEGRATION=1 (set by
+// make test and CI), when it fails.
 package collectortest
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -49,9 +53,7 @@ func FreeUDPPort(t testing.TB) int {
 type Nfcapd struct {
 	Port int
 	Dir  string
-	cmd  *exec.Cmd
-	out  bytes.Buffer
-	done chan error
+	p    *proc
 }
 
 // Addr is the collector address, 127.0.0.1:port.
@@ -63,43 +65,15 @@ func (n *Nfcapd) Addr() string { return fmt.Sprintf("127.0.0.1:%d", n.Port) }
 func StartNfcapd(t testing.TB) *Nfcapd {
 	t.Helper()
 	bin := Need(t, "nfcapd")
-	n := &Nfcapd{Port: FreeUDPPort(t), Dir: t.TempDir(), done: make(chan error, 1)}
-	n.cmd = exec.Command(bin, "-b", "127.0.0.1", "-p", strconv.Itoa(n.Port), "-w", n.Dir, "-t", "3600", "-I", "test", "-B", "16777216")
-	n.cmd.Stdout = &n.out
-	n.cmd.Stderr = &n.out
-	if err := n.cmd.Start(); err != nil {
-		t.Fatalf("start nfcapd: %v", err)
-	}
-	go func() { n.done <- n.cmd.Wait() }()
-	t.Cleanup(func() { n.kill() })
+	n := &Nfcapd{Port: FreeUDPPort(t), Dir: t.TempDir()}
+	n.p = startProc(t, "nfcapd", exec.Command(bin, "-b", "127.0.0.1", "-p", strconv.Itoa(n.Port), "-w", n.Dir,
+		"-t", "3600", "-I", "test", "-B", "16777216"))
 	// nfcapd creates its current file once its socket is bound.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	n.p.waitFor(t, "bound socket", 10*time.Second, func() bool {
 		m, _ := filepath.Glob(filepath.Join(n.Dir, "nfcapd.current.*"))
-		if len(m) > 0 && strings.Contains(n.out.String(), "Bound to") {
-			return n
-		}
-		select {
-		case err := <-n.done:
-			t.Fatalf("nfcapd exited early: %v\n%s", err, n.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nfcapd did not start in 10 s:\n%s", n.out.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func (n *Nfcapd) kill() {
-	if n.cmd.ProcessState == nil && n.cmd.Process != nil {
-		n.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-n.done:
-		case <-time.After(5 * time.Second):
-			n.cmd.Process.Kill()
-		}
-	}
+		return len(m) > 0 && strings.Contains(n.p.out.String(), "Bound to")
+	})
+	return n
 }
 
 // Stop waits until the UDP receive queue is drained, stops nfcapd with
@@ -107,16 +81,10 @@ func (n *Nfcapd) kill() {
 func (n *Nfcapd) Stop(t testing.TB) string {
 	t.Helper()
 	WaitDrained(t, n.Port)
-	n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-n.done:
-		if err != nil {
-			t.Fatalf("nfcapd: %v\n%s", err, n.out.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("nfcapd did not stop:\n%s", n.out.String())
+	if err := n.p.stop(syscall.SIGTERM, 20*time.Second); err != nil {
+		t.Fatalf("nfcapd: %v\n%s", err, n.p.out.String())
 	}
-	return n.out.String()
+	return n.p.out.String()
 }
 
 // WaitDrained waits until the kernel's receive queue of the loopback UDP

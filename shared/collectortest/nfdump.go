@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,15 +21,25 @@ type NfRecord struct {
 	Protocol         uint8
 	Packets, Bytes   uint64
 	In, Out          uint32
+	// FwdStatus is the forwarding status byte (NetFlow v9 89; nfdump 1.7.1
+	// does not map it for IPFIX, where it is 0).
+	FwdStatus uint8
+	// Direction is the flow direction (v9 61 / IPFIX 61): 0 ingress, 1 egress.
+	Direction uint8
+	// EngineType and EngineID are nfdump's exporter tag of the record: the
+	// v5 engine type and id, or the high and low byte of the v9 Source ID
+	// or IPFIX Observation Domain ID.
+	EngineType, EngineID uint8
 }
 
-const nfdumpFmt = "fmt:%tsr|%ter|%sa|%da|%sp|%dp|%pr|%pkt|%byt|%in|%out"
+const nfdumpFmt = "fmt:%tsr|%ter|%sa|%da|%sp|%dp|%pr|%pkt|%byt|%in|%out|%fwd|%dir|%eng"
 
 // Records runs nfdump over every file in dir and calls fn for each record
 // (streaming, so a million flows need little memory).
 func Records(t testing.TB, dir string, fn func(NfRecord)) {
 	t.Helper()
-	cmd := exec.Command(Need(t, "nfdump"), "-R", dir, "-q", "-N", "-o", nfdumpFmt)
+	// -6: full IPv6 addresses (nfdump abbreviates them otherwise).
+	cmd := exec.Command(Need(t, "nfdump"), "-R", dir, "-q", "-N", "-6", "-o", nfdumpFmt)
 	cmd.Env = append(os.Environ(), "TZ=UTC")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -62,7 +73,7 @@ func Records(t testing.TB, dir string, fn func(NfRecord)) {
 
 func parseNfLine(line string) (NfRecord, error) {
 	f := strings.Split(line, "|")
-	if len(f) != 11 {
+	if len(f) != 14 {
 		return NfRecord{}, fmt.Errorf("%d fields", len(f))
 	}
 	for i := range f {
@@ -114,6 +125,19 @@ func parseNfLine(line string) (NfRecord, error) {
 	r.Bytes = u(f[8], 64)
 	r.In = uint32(u(f[9], 32))
 	r.Out = uint32(u(f[10], 32))
+	r.FwdStatus = uint8(u(f[11], 8))
+	switch f[12] {
+	case "I", "0", "":
+		r.Direction = 0
+	case "E", "1":
+		r.Direction = 1
+	default:
+		r.Direction = uint8(u(f[12], 8))
+	}
+	if typ, id, ok := strings.Cut(f[13], "/"); ok {
+		r.EngineType = uint8(u(strings.TrimSpace(typ), 8))
+		r.EngineID = uint8(u(strings.TrimSpace(id), 8))
+	}
 	return r, err
 }
 
@@ -133,6 +157,92 @@ func protoNumber(s string) uint8 {
 		return 50
 	}
 	return 0
+}
+
+// NfExporter is one exporter as nfdump -E lists it: the collector's
+// exporter identity (address, version, engine/Source ID/Observation Domain)
+// with its sequence failures and counts.
+type NfExporter struct {
+	SysID                       int
+	IP                          string
+	Version                     int
+	ID                          uint32 // v5 engine type<<8|engine id, v9 Source ID, IPFIX Observation Domain ID
+	SeqFailures, Packets, Flows uint64
+}
+
+// Exporters runs nfdump -E on every nfcapd file in dir and returns the
+// exporters with their counts summed over the files, in the order nfdump
+// lists them.
+func Exporters(t testing.TB, dir string) []NfExporter {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "nfcapd.[0-9]*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []NfExporter
+	index := map[string]int{}
+	for _, f := range files {
+		cmd := exec.Command(Need(t, "nfdump"), "-E", f)
+		cmd.Env = append(os.Environ(), "TZ=UTC")
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("nfdump -E %s: %v", f, err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			e, ok := parseNfExporter(l)
+			if !ok {
+				continue
+			}
+			k := fmt.Sprintf("%s|%d|%d", e.IP, e.Version, e.ID)
+			if i, seen := index[k]; seen {
+				out[i].SeqFailures += e.SeqFailures
+				out[i].Packets += e.Packets
+				out[i].Flows += e.Flows
+				continue
+			}
+			index[k] = len(out)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parseNfExporter parses "SysID: 1, IP: 127.0.0.1, version: 10, ID: 10,
+// Sequence failures: 0, packets: 148, flows: 2976".
+func parseNfExporter(l string) (NfExporter, bool) {
+	var e NfExporter
+	if !strings.HasPrefix(strings.TrimSpace(l), "SysID:") {
+		return e, false
+	}
+	n := 0
+	for _, part := range strings.Split(l, ",") {
+		k, v, ok := strings.Cut(part, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		num, _ := strconv.ParseUint(v, 10, 64)
+		switch strings.TrimSpace(k) {
+		case "SysID":
+			e.SysID = int(num)
+		case "IP":
+			e.IP = v
+		case "version":
+			e.Version = int(num)
+		case "ID":
+			e.ID = uint32(num)
+		case "Sequence failures":
+			e.SeqFailures = num
+		case "packets":
+			e.Packets = num
+		case "flows":
+			e.Flows = num
+		default:
+			continue
+		}
+		n++
+	}
+	return e, n == 7
 }
 
 // Stats runs nfdump -I over dir and returns its key: value lines

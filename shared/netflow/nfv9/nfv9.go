@@ -15,8 +15,9 @@
 // FlowSets.
 //
 // Flow times are FIRST_SWITCHED/LAST_SWITCHED milliseconds of a virtual
-// sysUptime: each packet's virtual boot is the earliest start among its
-// flows, a packet holds only flows that fit netflow.MaxSpanMillis of it, and
+// sysUptime: each packet's virtual boot is one second before the earliest
+// start among its flows (so no FIRST_SWITCHED is 0, which tshark 4.0 and,
+// for zero-length flows, nfdump 1.7 show as 1970), a packet holds only flows that fit netflow.MaxSpanMillis of it, and
 // the Finisher chooses the export time with netflow.ExportClock, so a
 // collector computing boot = unix_secs*1000 - sysUptime reconstructs every
 // start and end to the second, for flows of any age.
@@ -284,7 +285,7 @@ func (e *Encoder) Add(rec *flow.Record) error {
 	withIf := e.ifaces.First(rec)
 
 	if pending := len(e.v4) + len(e.v6); pending > 0 {
-		fits := netflow.FitsSpan(min(lo, e.minT), max(hi, e.maxT))
+		fits := netflow.FitsSpan(bootOf(min(lo, e.minT)), max(hi, e.maxT))
 		if fits {
 			o, l4, l6 := len(e.opt), len(e.v4), len(e.v6)
 			if withIf {
@@ -368,7 +369,7 @@ const (
 
 func (e *Encoder) flush() error {
 	be := binary.BigEndian
-	boot := e.minT
+	boot := bootOf(e.minT)
 	maxLast := uint32(e.maxT-boot) * 1000
 	exportMillis, up := netflow.ExportClock(boot*1000, maxLast, time.Unix(0, 0))
 	records := len(e.opt)/RecordLenInterface + len(e.v4)/RecordLenIPv4 + len(e.v6)/RecordLenIPv6
@@ -460,3 +461,8 @@ func (Finisher) Finish(dst []byte, f netflow.Frame, seq uint32, now time.Time, w
 
 // Templates returns the template FlowSets that Finish inserts (a copy).
 func Templates() []byte { return append([]byte(nil), templates...) }
+
+// bootOf is the virtual boot (Unix seconds) of a packet whose earliest flow
+// starts at minStart: a second earlier, so every FIRST_SWITCHED is at least
+// 1000 ms.
+func bootOf(minStart int64) int64 { return max(minStart-1, 0) }

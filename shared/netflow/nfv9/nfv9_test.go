@@ -548,13 +548,13 @@ func TestClampedTimes(t *testing.T) {
 
 func TestExportNow(t *testing.T) {
 	// Recent flows are exported at now (truncated to the second), with
-	// sysUptime = now - earliest start.
+	// sysUptime = now - virtual boot, one second before the earliest start.
 	recs := []flow.Record{rec("10.0.0.1", "10.0.0.2", t0-100, t0-50, nil), rec("10.0.0.1", "10.0.0.3", t0-80, t0-10, nil)}
 	frames := encode(t, Config{}, recs)
 	now := time.Unix(t0, 999_000_000)
 	got := decode(t, finish(t, frames, 0, now))
-	if got[0].hdr.UnixSeconds != uint32(t0) || got[0].hdr.SystemUptime != 100_000 {
-		t.Errorf("unix_secs %d sysUptime %d, want %d 100000", got[0].hdr.UnixSeconds, got[0].hdr.SystemUptime, t0)
+	if got[0].hdr.UnixSeconds != uint32(t0) || got[0].hdr.SystemUptime != 101_000 {
+		t.Errorf("unix_secs %d sysUptime %d, want %d 101000", got[0].hdr.UnixSeconds, got[0].hdr.SystemUptime, t0)
 	}
 }
 
@@ -702,5 +702,40 @@ func BenchmarkFinish(b *testing.B) {
 	for b.Loop() {
 		dst, _ = Finisher{}.Finish(dst[:0], frames[n%len(frames)], uint32(n), time.Unix(t0, 0), n%20 == 0)
 		n++
+	}
+}
+
+func TestNoZeroFirstSwitched(t *testing.T) {
+	// tshark 4.0 shows FIRST_SWITCHED 0 as 1970, and nfdump 1.7 a
+	// zero-length flow at the boot instant likewise: no flow may start at
+	// the virtual boot.
+	recs := []flow.Record{rec("10.0.0.1", "10.0.0.2", t0, t0, nil), rec("10.0.0.1", "10.0.0.3", t0+5, t0+9, nil)}
+	ts := gf.CreateTemplateSystem()
+	n := 0
+	for _, d := range finish(t, encode(t, Config{}, recs), 0, time.Unix(t0+100, 0)) {
+		var p9 gf.NFv9Packet
+		var p10 gf.IPFIXPacket
+		if err := gf.DecodeMessageVersion(bytes.NewBuffer(d), ts, &p9, &p10); err != nil {
+			t.Fatal(err)
+		}
+		for _, fs := range p9.FlowSets {
+			ds, ok := fs.(gf.DataFlowSet)
+			if !ok || ds.FlowSetHeader.Id < 256 || ds.FlowSetHeader.Id == 258 {
+				continue
+			}
+			for _, r := range ds.Records {
+				for _, v := range r.Values {
+					if v.Type == gf.NFV9_FIELD_FIRST_SWITCHED {
+						n++
+						if binary.BigEndian.Uint32(v.Value.([]byte)) == 0 {
+							t.Errorf("FIRST_SWITCHED 0 in %v", r)
+						}
+					}
+				}
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("found %d FIRST_SWITCHED values, want 2", n)
 	}
 }
