@@ -41,8 +41,8 @@ func main() {
 }
 
 type result struct {
-	Lines   int64 `json:"lines"`
-	Records int64 `json:"records"`
+	Lines     int64 `json:"lines"`
+	Records   int64 `json:"records"`
 	Receivers []struct {
 		Datagrams uint64 `json:"datagrams"`
 	} `json:"receivers"`
