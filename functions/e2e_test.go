@@ -49,14 +49,20 @@ const (
 // suffix: enough to exhaust the SDK's own retries once, so the sender
 // Lambda fails and Step Functions retries it.
 type failGets struct {
-	suffix string
+	suffix atomic.Pointer[string]
 	left   atomic.Int32
 	hits   atomic.Int32
 }
 
+// arm makes the next n GETs of keys ending in suffix fail.
+func (f *failGets) arm(suffix string, n int32) {
+	f.suffix.Store(&suffix)
+	f.left.Store(n)
+}
+
 func (f *failGets) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && f.suffix != "" && strings.HasSuffix(r.URL.Path, f.suffix) && f.left.Add(-1) >= 0 {
+		if sfx := f.suffix.Load(); r.Method == http.MethodGet && sfx != nil && strings.HasSuffix(r.URL.Path, *sfx) && f.left.Add(-1) >= 0 {
 			f.hits.Add(1)
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -383,8 +389,7 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	// 4. Reprocessing (a new execution) gets the next numbers, and a sender
 	// whose staging read fails once is retried: the collector still sees
 	// every sequence number exactly as reserved, once.
-	w.faults.suffix = "c00001/r1.frames"
-	w.faults.left.Store(3)
+	w.faults.arm("c00001/r1.frames", 3)
 	re := contract.ExecutionInput{Bucket: logBucket, Key: key, Source: contract.SourceManual, Reprocess: true}
 	r = w.execute("e2e-reprocess", re)
 	if r.Status != "SUCCEEDED" {
