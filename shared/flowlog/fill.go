@@ -2,19 +2,22 @@ package flowlog
 
 import (
 	"fmt"
-	"math"
 	"net/netip"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
 )
 
-// fill converts the raw values of a data line into rec.
-func (p *Parser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flow.Record) (SkipReason, *LineError, error) {
+// fill converts the values of a data line, found by split, into rec. The
+// order of the checks decides which error a line with several bad values
+// reports.
+func (p *Parser) fill(f *Format, line []byte, lineNo int64, rec *flow.Record) (SkipReason, *LineError, error) {
+	vals := &p.vals
+	raw := func(fld field) []byte { return vals.get(line, fld) }
 	fail := func(fld field, err error) (SkipReason, *LineError, error) {
-		return ReasonMalformed, fieldError(f, lineNo, fld, raw[fld], err), nil
+		return ReasonMalformed, fieldError(f, lineNo, fld, raw(fld), err), nil
 	}
 
-	if v := raw[fLogStatus]; v != nil && !isDash(v) && string(v) != "OK" {
+	if v := raw(fLogStatus); v != nil && !isDash(v) && string(v) != "OK" {
 		switch {
 		case equalFold(v, "NODATA"):
 			return ReasonNoData, nil, nil
@@ -27,10 +30,10 @@ func (p *Parser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flow.R
 
 	*rec = flow.Record{Line: lineNo}
 	var lerr *LineError
-	if rec.SrcAddr, lerr = p.addr(f, raw, lineNo, fPktSrcAddr, fSrcAddr); lerr != nil {
+	if rec.SrcAddr, lerr = p.addr(f, line, lineNo, fPktSrcAddr, fSrcAddr); lerr != nil {
 		return ReasonMalformed, lerr, nil
 	}
-	if rec.DstAddr, lerr = p.addr(f, raw, lineNo, fPktDstAddr, fDstAddr); lerr != nil {
+	if rec.DstAddr, lerr = p.addr(f, line, lineNo, fPktDstAddr, fDstAddr); lerr != nil {
 		return ReasonMalformed, lerr, nil
 	}
 	if rec.SrcAddr.Is4() != rec.DstAddr.Is4() {
@@ -38,43 +41,16 @@ func (p *Parser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flow.R
 			rec.SrcAddr, rec.DstAddr, ErrFamilyMismatch)}, nil
 	}
 
-	var v uint64
-	if v, lerr = uintField(f, raw, lineNo, fSrcPort, 0xffff); lerr != nil {
+	if lerr = vals.numbers(f, line, lineNo); lerr != nil {
 		return ReasonMalformed, lerr, nil
 	}
-	rec.SrcPort = uint16(v)
-	if v, lerr = uintField(f, raw, lineNo, fDstPort, 0xffff); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	rec.DstPort = uint16(v)
-	if v, lerr = uintField(f, raw, lineNo, fProtocol, 0xff); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	rec.Protocol = uint8(v)
-	if v, lerr = uintField(f, raw, lineNo, fTCPFlags, 0xff); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	rec.TCPFlags = uint8(v)
-	if v, lerr = uintField(f, raw, lineNo, fTrafficPath, 0xff); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	rec.TrafficPath = uint8(v)
-	if rec.Packets, lerr = uintField(f, raw, lineNo, fPackets, math.MaxUint64); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	if rec.Bytes, lerr = uintField(f, raw, lineNo, fBytes, math.MaxUint64); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	if v, lerr = uintField(f, raw, lineNo, fStart, math.MaxInt64); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	rec.Start = int64(v)
-	if v, lerr = uintField(f, raw, lineNo, fEnd, math.MaxInt64); lerr != nil {
-		return ReasonMalformed, lerr, nil
-	}
-	rec.End = int64(v)
+	rec.SrcPort, rec.DstPort = uint16(vals.num[fSrcPort]), uint16(vals.num[fDstPort])
+	rec.Protocol, rec.TCPFlags = uint8(vals.num[fProtocol]), uint8(vals.num[fTCPFlags])
+	rec.TrafficPath = uint8(vals.num[fTrafficPath])
+	rec.Packets, rec.Bytes = vals.num[fPackets], vals.num[fBytes]
+	rec.Start, rec.End = int64(vals.num[fStart]), int64(vals.num[fEnd])
 
-	switch b := raw[fAction]; {
+	switch b := raw(fAction); {
 	case b == nil || isDash(b):
 	case string(b) == "ACCEPT" || equalFold(b, "ACCEPT"):
 		rec.Action = flow.ActionAccept
@@ -83,7 +59,7 @@ func (p *Parser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flow.R
 	default:
 		return fail(fAction, ErrInvalidValue)
 	}
-	switch b := raw[fFlowDirection]; {
+	switch b := raw(fFlowDirection); {
 	case b == nil || isDash(b):
 	case equalFold(b, "ingress"):
 		rec.Direction = flow.DirectionIngress
@@ -93,19 +69,19 @@ func (p *Parser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flow.R
 		return fail(fFlowDirection, ErrInvalidValue)
 	}
 
-	if b := raw[fInterfaceID]; b != nil && !isDash(b) {
+	if b := raw(fInterfaceID); b != nil && !isDash(b) {
 		rec.InterfaceID, rec.IfIndex = p.intern.iface(b)
 	}
-	if b := raw[fAccountID]; b != nil && !isDash(b) && !equalFold(b, "unknown") {
+	if b := raw(fAccountID); b != nil && !isDash(b) && !equalFold(b, "unknown") {
 		rec.AccountID = p.intern.str(b)
 	}
-	if b := raw[fVPCID]; b != nil && !isDash(b) {
+	if b := raw(fVPCID); b != nil && !isDash(b) {
 		rec.VPCID = p.intern.str(b)
 	}
-	if b := raw[fSubnetID]; b != nil && !isDash(b) {
+	if b := raw(fSubnetID); b != nil && !isDash(b) {
 		rec.SubnetID = p.intern.str(b)
 	}
-	if b := raw[fInstanceID]; b != nil && !isDash(b) {
+	if b := raw(fInstanceID); b != nil && !isDash(b) {
 		rec.InstanceID = p.intern.str(b)
 	}
 
@@ -117,18 +93,19 @@ func (p *Parser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flow.R
 
 // addr returns the source (pkt, iface = fPktSrcAddr, fSrcAddr) or
 // destination address of a line according to the address mode.
-func (p *Parser) addr(f *Format, raw *[numUsed][]byte, lineNo int64, pkt, iface field) (netip.Addr, *LineError) {
+func (p *Parser) addr(f *Format, line []byte, lineNo int64, pkt, iface field) (netip.Addr, *LineError) {
+	raw := func(fld field) []byte { return p.vals.get(line, fld) }
 	use := iface
 	switch p.opts.AddressMode {
 	case AddressPacket:
 		use = pkt
 	case AddressInterface:
 	default:
-		if b := raw[pkt]; b != nil && !isDash(b) {
+		if b := raw(pkt); b != nil && !isDash(b) {
 			use = pkt
 		}
 	}
-	b := raw[use]
+	b := raw(use)
 	if b == nil {
 		return netip.Addr{}, &LineError{Line: lineNo,
 			Err: fmt.Errorf("format has no %s (address mode %s): %w", fields[use].name, p.opts.AddressMode, ErrMissingAddr)}
@@ -136,20 +113,20 @@ func (p *Parser) addr(f *Format, raw *[numUsed][]byte, lineNo int64, pkt, iface 
 	if isDash(b) {
 		return netip.Addr{}, fieldError(f, lineNo, use, b, ErrMissingAddr)
 	}
-	a, ok := parseAddr(b)
+	a, ok := p.addrs.parse(b)
 	if !ok {
 		return netip.Addr{}, fieldError(f, lineNo, use, b, ErrInvalidAddr)
 	}
 	return a, nil
 }
 
-// uintField returns the value of numeric field fld, 0 when absent or '-'.
-func uintField(f *Format, raw *[numUsed][]byte, lineNo int64, fld field, max uint64) (uint64, *LineError) {
-	b := raw[fld]
+// uintField parses the value of numeric field fld: 0 when absent or '-'.
+func uintField(f *Format, line []byte, vals *lineValues, lineNo int64, fld field) (uint64, *LineError) {
+	b := vals.get(line, fld)
 	if b == nil || isDash(b) {
 		return 0, nil
 	}
-	v, err := parseUint(b, max)
+	v, err := parseUint(b, maxValue[fld])
 	if err != nil {
 		return 0, fieldError(f, lineNo, fld, b, err)
 	}

@@ -12,8 +12,16 @@ import (
 type Format struct {
 	names []string // canonical names ('-' spelling, lower case), one per column
 	cols  []field  // field per column; fUnknown for unknown names
-	slots []field  // where the parser keeps each column: cols[i] if read, else fUnknown
 	col   [numUsed]int16
+	// slot[i] is the field the parser reads from column i, fUnknown if
+	// none or beyond the format. A line with more than maxColumns columns
+	// wraps around (the parser indexes slot with a byte, which needs no
+	// bounds check): such a line is malformed, and the values it leaves
+	// are overwritten before they are read.
+	slot [maxColumns]field
+	// numeric lists the numeric fields of the format, in the order of
+	// numericFields.
+	numeric []field
 }
 
 // ErrFormat reports an invalid format string or header line.
@@ -90,7 +98,7 @@ func newFormat(toks [][]byte) (*Format, error) {
 	if len(toks) > maxColumns {
 		return nil, fmt.Errorf("%d fields, at most %d: %w", len(toks), maxColumns, ErrFormat)
 	}
-	f := &Format{names: make([]string, len(toks)), cols: make([]field, len(toks)), slots: make([]field, len(toks))}
+	f := &Format{names: make([]string, len(toks)), cols: make([]field, len(toks))}
 	for i := range f.col {
 		f.col[i] = -1
 	}
@@ -112,11 +120,16 @@ func newFormat(toks [][]byte) (*Format, error) {
 		}
 		if fld != fUnknown && fld < numUsed {
 			f.col[fld] = int16(i)
-			f.slots[i] = fld
+			f.slot[i] = fld
 		}
 	}
 	if !known {
 		return nil, fmt.Errorf("no known field in %q: %w", bytes.Join(toks, []byte(" ")), ErrFormat)
+	}
+	for _, fld := range numericFields {
+		if f.col[fld] >= 0 {
+			f.numeric = append(f.numeric, fld)
+		}
 	}
 	return f, nil
 }

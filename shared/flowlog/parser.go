@@ -30,7 +30,9 @@ type Parser struct {
 	counts Counts
 	errs   []*LineError
 	intern interner
-	msg    []byte // scratch for unwrapped Firehose records
+	msg    []byte     // scratch for unwrapped Firehose records
+	vals   lineValues // the values of the current line
+	addrs  addrCache  // recently parsed addresses
 }
 
 // NewParser returns a parser for one or more objects.
@@ -39,7 +41,8 @@ func NewParser(opts Options) *Parser {
 }
 
 // Reset prepares p for a new object: the format reverts to the configured
-// one and counts and errors are cleared. The intern table is kept.
+// one and counts and errors are cleared. The intern table and the caches of
+// recent identifiers and addresses are kept.
 func (p *Parser) Reset() {
 	p.format = p.opts.Format
 	p.counts = Counts{}
@@ -139,33 +142,12 @@ func (p *Parser) parse(line []byte, lineNo int64, rec *flow.Record) (r SkipReaso
 		return ReasonNone, nil, fmt.Errorf("line %d: %w", lineNo, ErrNoFormat)
 	}
 
-	// Split into columns, keeping the values of the fields we read.
-	// line is trimmed: it starts and ends with a token.
-	var raw [numUsed][]byte
-	slots := f.slots
-	n, start := 0, 0
-	for i := 0; i < len(line); i++ {
-		if c := line[i]; c > ' ' || !isSpace(c) {
-			continue
-		}
-		if n < len(slots) {
-			raw[slots[n]] = line[start:i] // ignored columns land in raw[fUnknown], unused
-		}
-		n++
-		for i+1 < len(line) && isSpace(line[i+1]) {
-			i++
-		}
-		start = i + 1
-	}
-	if n < len(slots) {
-		raw[slots[n]] = line[start:]
-	}
-	n++
+	n := p.vals.split(line, f)
 	if n != len(f.cols) {
 		return ReasonMalformed, &LineError{Line: lineNo,
 			Err: fmt.Errorf("%d fields, format has %d: %w", n, len(f.cols), ErrFieldCount)}, nil
 	}
-	return p.fill(f, &raw, lineNo, rec)
+	return p.fill(f, line, lineNo, rec)
 }
 
 // header handles a line that starts with a letter and may be a header. ok
