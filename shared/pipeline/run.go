@@ -122,9 +122,13 @@ func (r *Runner) runChunked(ctx context.Context, in Input, claim string) error {
 		return fmt.Errorf("open %s: %w", in.Name, err)
 	}
 	defer closer.Close()
-	plan, err := PlanObject(ctx, in.Name, src, PlanOptions{
-		ChunkSize: r.ChunkSize, SmallObject: r.SmallObject, MaxChunks: r.MaxChunks, Format: r.Parser.Format,
-	})
+	popt := PlanOptions{ChunkSize: r.ChunkSize, SmallObject: r.SmallObject, MaxChunks: r.MaxChunks, Format: r.Parser.Format}
+	if r.Workers <= 1 {
+		// One worker gains nothing from chunks: read the object as one
+		// chunk and skip the index pass, which decodes it a second time.
+		popt.SmallObject = src.Size() + 1
+	}
+	plan, err := PlanObject(ctx, in.Name, src, popt)
 	if err != nil {
 		return err
 	}
