@@ -128,6 +128,14 @@ type Options struct {
 	// Retention is how long a claim is remembered at least; 0 means
 	// DefaultRetention.
 	Retention time.Duration
+	// MinRetention bounds Retention from below when a store runs out of
+	// room (the DynamoDB item limit): rather than refuse reservations, it
+	// forgets the oldest half of the claims older than MinRetention. A
+	// claim only matters while its execution may re-run its reservation
+	// (retries within minutes; a redrive of a failed reservation), so this
+	// trades the idempotency of very old claims for availability. 0 means
+	// DefaultMinRetention.
+	MinRetention time.Duration
 	// Now is the clock claims are stamped with; nil means time.Now.
 	Now func() time.Time
 }
@@ -140,8 +148,15 @@ func (o Options) WithDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MinRetention <= 0 {
+		o.MinRetention = DefaultMinRetention
+	}
+	o.MinRetention = min(o.MinRetention, o.Retention)
 	return o
 }
+
+// DefaultMinRetention: see Options.MinRetention.
+const DefaultMinRetention = time.Hour
 
 // Validate checks a request's arguments; its errors wrap ErrInvalid.
 func Validate(exporter, claim string, n uint64) error {

@@ -80,14 +80,21 @@
 // limit for up to ~10,000 claims per 15 days (~8,500 in the worst case):
 // about one reservation every 2 minutes per exporter, sustained. Past that,
 // UpdateItem fails with "Item size to update has exceeded the maximum
-// allowed size"; the store then prunes at once and retries, and if nothing
-// is old enough to prune it returns ErrFull. Write cost: every reservation
+// allowed size"; the store then prunes at once and retries; if nothing is
+// past Retention it forgets the oldest half of the claims older than
+// MinRetention (default 1 hour: a claim matters only while its execution
+// may re-run its reservation, and a redrive of a failed reservation that
+// old then gets new numbers, i.e. a sequence jump), and only if every claim
+// is younger than MinRetention does it return ErrFull. So the sustained
+// ceiling is ~10,000 reservations per MinRetention (per hour by default)
+// per exporter. Write cost: every reservation
 // rewrites the item, so it consumes about one WCU per KB of item; a full
 // item limits one exporter to ~2.5 reservations per second (1,000 WCU/s per
 // partition).
 package dynamoseq
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -111,8 +118,8 @@ import (
 )
 
 // ErrFull means an exporter's item reached DynamoDB's 400 KB item limit
-// with claims younger than Retention: reservations come faster than the
-// item can remember them. Shorten Retention or split the exporter.
+// with claims younger than MinRetention: reservations come faster than the
+// item can remember them. Shorten MinRetention or split the exporter.
 var ErrFull = errors.New("sequence item full")
 
 // errUnparsed means the update succeeded but its returned attributes did
@@ -209,14 +216,14 @@ func (s *Store) Reserve(ctx context.Context, exporter, claim string, n uint64) (
 	fail := func(err error) (seq.Range, error) {
 		return seq.Range{}, fmt.Errorf("reserve %q for exporter %q in table %s: %w", claim, exporter, s.table, err)
 	}
-	created, pruned := false, false
+	created, pruned := false, 0
 	for attempt := 0; attempt < 5; attempt++ {
 		r, since, err := s.update(ctx, exporter, key, n, now)
 		if err == nil {
 			if since < now.Unix()-s.pruneAfter() {
 				if _, busy := s.pruning.LoadOrStore(exporter, true); !busy {
 					// Best effort: a failure here changes nothing for r.
-					_, _, _ = s.prune(ctx, exporter, now)
+					_, _, _ = s.prune(ctx, exporter, now, false)
 					s.pruning.Delete(exporter)
 				}
 			}
@@ -250,16 +257,24 @@ func (s *Store) Reserve(ctx context.Context, exporter, claim string, n uint64) (
 		case isSizeExceeded(err):
 			// Prune now rather than when since says so; if nothing is old
 			// enough, the item is full.
+			// Under pressure, forget the oldest half of the claims older
+			// than MinRetention (Options.MinRetention).
 			removed, kept := 0, -1
-			if !pruned {
-				pruned = true
+			if pruned < 2 {
 				var perr error
-				if removed, kept, perr = s.prune(ctx, exporter, now); perr != nil {
+				if removed, kept, perr = s.prune(ctx, exporter, now, pruned == 1); perr != nil {
 					return fail(classify(perr))
+				}
+				pruned++
+				if removed == 0 && pruned == 1 {
+					if removed, kept, perr = s.prune(ctx, exporter, now, true); perr != nil {
+						return fail(classify(perr))
+					}
+					pruned++
 				}
 			}
 			if removed == 0 {
-				return fail(fmt.Errorf("%w: %d claims younger than %s fill the item: %w", ErrFull, kept, s.o.Retention, err))
+				return fail(fmt.Errorf("%w: %d claims younger than %s fill the item: %w", ErrFull, kept, s.o.MinRetention, err))
 			}
 		case isCCF:
 			// The claim was there when the condition was checked and gone
@@ -378,9 +393,11 @@ func (s *Store) read(ctx context.Context, exporter, key string) (readResult, err
 	return res, nil
 }
 
-// prune removes the claims older than Retention and resets the since hint.
-// It returns how many claims it removed and kept.
-func (s *Store) prune(ctx context.Context, exporter string, now time.Time) (removed, kept int, err error) {
+// prune removes the claims older than Retention and resets the since hint;
+// with force (the item is full), it also removes the oldest half of the
+// claims older than MinRetention. It returns how many claims it removed
+// and kept.
+func (s *Store) prune(ctx context.Context, exporter string, now time.Time, force bool) (removed, kept int, err error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:            aws.String(s.table),
 		Key:                  s.itemKey(exporter),
@@ -392,7 +409,12 @@ func (s *Store) prune(ctx context.Context, exporter string, now time.Time) (remo
 	}
 	cutoff := now.Add(-s.o.Retention).Unix()
 	newSince := now.Unix()
+	type aged struct {
+		key string
+		at  int64
+	}
 	var stale []string
+	var young []aged
 	if m, ok := out.Item[attrClaims].(*types.AttributeValueMemberM); ok {
 		for k, v := range m.Value {
 			_, at, err := parseClaim(v)
@@ -402,10 +424,23 @@ func (s *Store) prune(ctx context.Context, exporter string, now time.Time) (remo
 			if at < cutoff {
 				stale = append(stale, k)
 			} else {
-				kept++
-				newSince = min(newSince, at)
+				young = append(young, aged{k, at})
 			}
 		}
+	}
+	if force {
+		slices.SortFunc(young, func(a, b aged) int { return cmp.Compare(a.at, b.at) })
+		floor := now.Add(-s.o.MinRetention).Unix()
+		drop := 0
+		for drop < (len(young)+1)/2 && young[drop].at < floor {
+			stale = append(stale, young[drop].key)
+			drop++
+		}
+		young = young[drop:]
+	}
+	for _, c := range young {
+		kept++
+		newSince = min(newSince, c.at)
 	}
 	slices.Sort(stale)
 	for i := 0; i == 0 || i < len(stale); i += pruneBatch {

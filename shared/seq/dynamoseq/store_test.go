@@ -423,3 +423,47 @@ func TestEnsureTable(t *testing.T) {
 		t.Error("New without a table succeeded")
 	}
 }
+
+// TestFullForgetsOldestUnderPressure: with a 2 KB item limit, an item full
+// of claims younger than MinRetention refuses (ErrFull); once they are
+// older than MinRetention (but far younger than Retention), a full item
+// forgets the oldest half instead of refusing, so a steady rate below
+// capacity/MinRetention goes on forever, gap-free, with the newest claims
+// repeatable.
+func TestFullForgetsOldestUnderPressure(t *testing.T) {
+	db := dynalite.Client(dynalite.Start(t, dynalite.Options{MaxItemSizeKB: 2}))
+	table := newTable(t, db)
+	clock := seqtest.NewClock(seqtest.T0)
+	s := newStore(t, db, table, seq.Options{Retention: 14 * 24 * time.Hour, MinRetention: time.Hour, Now: clock.Now})
+	var next uint64
+	var i int
+	var err error
+	for i = 0; i < 200; i++ {
+		var r seq.Range
+		if r, err = s.Reserve(t.Context(), "e", fmt.Sprint("c", i), 1); err != nil {
+			break
+		}
+		if r.First != next {
+			t.Fatalf("claim %d got %d, want %d", i, r.First, next)
+		}
+		next++
+	}
+	if !errors.Is(err, ErrFull) {
+		t.Fatalf("after %d claims in one instant: %v, want ErrFull", i, err)
+	}
+	clock.Advance(2 * time.Hour)
+	for j := 0; j < 3*i; j++ {
+		clock.Advance(2 * time.Minute)
+		r, err := s.Reserve(t.Context(), "e", fmt.Sprint("late", j), 2)
+		if err != nil {
+			t.Fatalf("reservation %d after the item filled: %v", j, err)
+		}
+		if r.First != next {
+			t.Fatalf("late claim %d got %d, want %d (gap or overlap)", j, r.First, next)
+		}
+		next += 2
+		if again, err := s.Reserve(t.Context(), "e", fmt.Sprint("late", j), 2); err != nil || again != r {
+			t.Fatalf("repeating the newest claim = %+v, %v; want %+v", again, err, r)
+		}
+	}
+}
