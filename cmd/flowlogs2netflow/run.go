@@ -93,7 +93,8 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		progress    string
 		workers     int
 		writeBuffer int64
-		chunkSize   int64 = config.DefaultChunkSize
+		chunkSize   int64 = pipeline.DefaultPieceSize
+		indexed     bool
 		cpuProfile  string
 		smallObject int64 = config.DefaultSmallObjectBytes
 	)
@@ -107,7 +108,8 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.StringVar(&execution, "execution", "", "execution name: the sequence claim; the same name resends the same numbers (default: unique per run)")
 	fs.StringVar(&progress, "progress", "auto", "progress bar on stderr: auto (when a terminal), always or never")
 	fs.IntVar(&workers, "workers", 2, "chunks parsed in parallel")
-	fs.Var(sizeFlag{&chunkSize}, "chunk-size", "uncompressed bytes per chunk (e.g. 64MiB)")
+	fs.Var(sizeFlag{&chunkSize}, "chunk-size", "uncompressed bytes per chunk (e.g. 4MiB, 64MiB)")
+	fs.BoolVar(&indexed, "indexed", false, "plan chunks with the gzip checkpoint index, as the Lambdas do (decodes the object twice)")
 	fs.Var(sizeFlag{&smallObject}, "small-object", "objects smaller than this (compressed) are one chunk, without an index pass")
 	fs.Var(sizeFlag{&writeBuffer}, "write-buffer", "UDP socket send buffer (e.g. 4MiB); 0 keeps the system default")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
@@ -192,15 +194,17 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 
 	start := time.Now()
 	runner := &pipeline.Runner{
-		Receivers:   rs,
-		Parser:      popts,
-		Seq:         store,
-		Staging:     staging.Dir{Root: stagingDir},
-		WriteBuffer: int(writeBuffer),
-		Workers:     workers,
-		ChunkSize:   chunkSize,
-		SmallObject: smallObject,
-		MaxChunks:   contract.ChunkLimit(len(rs)),
+		Receivers:     rs,
+		Parser:        popts,
+		Seq:           store,
+		Staging:       staging.Dir{Root: stagingDir},
+		WriteBuffer:   int(writeBuffer),
+		Workers:       workers,
+		ChunkSize:     chunkSize,
+		PieceSize:     int(chunkSize),
+		IndexedChunks: indexed,
+		SmallObject:   smallObject,
+		MaxChunks:     contract.ChunkLimit(len(rs)),
 	}
 	bar := newProgress(progress, stderr, inputs)
 	if bar != nil {

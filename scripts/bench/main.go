@@ -82,16 +82,16 @@ func run(cli, dir string, lines int64) error {
 	baseRate := float64(n-1) / base.Seconds()
 	fmt.Printf("%-44s %10.2f %12.0f %10.0f %9s\n", "baseline: gunzip + line split (GOMAXPROCS=1)", base.Seconds(), baseRate, float64(ubytes)/1e6/base.Seconds(), "-")
 
-	var v5rate float64
+	var v5rate, v5rate2 float64
 	for _, c := range []struct {
 		name, url string
 		procs     string
 		workers   string
 		chunk     string
 	}{
-		{"end-to-end netflow5 (GOMAXPROCS=1)", "netflow5://%s", "1", "1", "64MiB"},
-		{"end-to-end ipfix (GOMAXPROCS=1)", "ipfix://%s", "1", "1", "64MiB"},
-		{"end-to-end netflow5, 2 workers (GOMAXPROCS=2)", "netflow5://%s", "2", "2", "64MiB"},
+		{"end-to-end netflow5 (GOMAXPROCS=1)", "netflow5://%s", "1", "1", "4MiB"},
+		{"end-to-end ipfix (GOMAXPROCS=1)", "ipfix://%s", "1", "1", "4MiB"},
+		{"end-to-end netflow5, 2 workers (GOMAXPROCS=2)", "netflow5://%s", "2", "2", "4MiB"},
 	} {
 		sink, err := startSink()
 		if err != nil {
@@ -119,13 +119,17 @@ func run(cli, dir string, lines int64) error {
 		sink.close()
 		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
 		rate := float64(r.Records) / el.Seconds()
-		if v5rate == 0 {
+		switch {
+		case v5rate == 0:
 			v5rate = rate
+		case c.workers == "2":
+			v5rate2 = rate
 		}
 		fmt.Printf("%-44s %10.2f %12.0f %10.0f %7.0f MB   (%d datagrams sent, %d received)\n", c.name, el.Seconds(), rate,
 			float64(ubytes)/1e6/el.Seconds(), float64(rss)/1024, r.Receivers[0].Datagrams, sink.got.Load())
 	}
 	fmt.Printf("ratio end-to-end netflow5 / baseline: %.2f (records/s over lines/s)\n", v5rate/baseRate)
+	fmt.Printf("speedup 2 workers / 1 chunk (netflow5): %.2f\n", v5rate2/v5rate)
 	return nil
 }
 

@@ -27,12 +27,18 @@ type Runner struct {
 	Parser      flowlog.Options
 	Seq         seq.Store
 	Staging     staging.Store
-	WriteBuffer int              // socket send buffer, 0 = system default
-	Workers     int              // parallel chunk parsers, 0 = 1
-	ChunkSize   int64            // uncompressed bytes per chunk
-	SmallObject int64            // objects below this (compressed) are one chunk
-	MaxChunks   int              // at most this many chunks per object
-	Now         func() time.Time // nil: time.Now
+	WriteBuffer int   // socket send buffer, 0 = system default
+	Workers     int   // parallel chunk parsers, 0 = 1
+	ChunkSize   int64 // uncompressed bytes per chunk
+	SmallObject int64 // objects below this (compressed) are one chunk
+	MaxChunks   int   // at most this many chunks per object
+	// IndexedChunks makes runs with several workers plan chunks with the
+	// gzip checkpoint index, as the Lambdas do, instead of streaming.
+	IndexedChunks bool
+	// PieceSize is the chunk size of a streamed run (Workers > 1); 0 means
+	// DefaultPieceSize.
+	PieceSize int
+	Now       func() time.Time // nil: time.Now
 	// Progress, when set, is called with the number of input bytes
 	// consumed as parsing advances.
 	Progress func(n int64)
@@ -76,6 +82,9 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 		return err
 	}
 	if in.Source != nil {
+		if r.Workers > 1 && !r.IndexedChunks {
+			return r.runStreamed(ctx, in, claim)
+		}
 		return r.runChunked(ctx, in, claim)
 	}
 	rc, err := in.Open()
