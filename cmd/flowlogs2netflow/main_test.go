@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"os"
@@ -129,5 +130,31 @@ func TestPlanCommand(t *testing.T) {
 	}
 	if _, _, code := cli(t, "plan"); code != 2 {
 		t.Errorf("plan without FILE: exit %d, want 2", code)
+	}
+}
+
+// TestStdin: "-" reads the object from standard input, gzip or plain.
+func TestStdin(t *testing.T) {
+	log := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n" +
+		"2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.23 172.31.5.6 443 51234 6 12 3456 1700000000 1700000060 ACCEPT OK\n" +
+		"2 123456789012 eni-0a1b2c3d4e5f67890 - - - - - - - 1700000000 1700000060 - NODATA\n"
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte(log))
+	zw.Close()
+	for name, in := range map[string][]byte{"plain": []byte(log), "gzip": gz.Bytes()} {
+		cmd := exec.Command(cliBinary, "run", "--state", filepath.Join(t.TempDir(), "s.db"), "--summary", "json",
+			"--to", "netflow5://127.0.0.1:9", "-")
+		cmd.Stdin = bytes.NewReader(in)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var s struct {
+			Lines, Records int64
+		}
+		if err := json.Unmarshal(out, &s); err != nil || s.Lines != 3 || s.Records != 1 {
+			t.Errorf("%s: summary %+v, %v\n%s", name, s, err, out)
+		}
 	}
 }

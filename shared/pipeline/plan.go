@@ -95,11 +95,7 @@ func sniffFirehose(ctx context.Context, src chunk.Source) (bool, error) {
 		return false, err
 	}
 	defer rc.Close()
-	br := bufio.NewReader(rc)
-	var r io.Reader = br
-	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		r = inflate.NewReader(br, nil)
-	}
+	r := decompressed(rc)
 	buf := make([]byte, 512)
 	k, err := io.ReadFull(r, buf)
 	if err != nil && k == 0 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
@@ -120,12 +116,7 @@ func ChunkLines(ctx context.Context, src chunk.Source, it chunk.Item, index chun
 		if err != nil {
 			return nil, nil, err
 		}
-		br := bufio.NewReaderSize(rc, 256<<10)
-		var r io.Reader = br
-		if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-			r = inflate.NewReader(br, nil)
-		}
-		return flowlog.NewLineReader(r), rc, nil
+		return flowlog.NewLineReader(decompressed(rc)), rc, nil
 	}
 	cr, err := chunk.Open(ctx, src, it, index, nil)
 	if err != nil {
@@ -165,3 +156,13 @@ func (c *chunkLines) LineNo() int64 {
 }
 
 func (c *chunkLines) Err() error { return c.err }
+
+// decompressed returns the content of r: inflated when it starts with the
+// gzip magic (single or multi-member), as is otherwise.
+func decompressed(r io.Reader) io.Reader {
+	br := bufio.NewReaderSize(r, 256<<10)
+	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
+		return inflate.NewReader(br, nil)
+	}
+	return br
+}

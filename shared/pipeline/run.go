@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -96,16 +94,7 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 	if r.Progress != nil {
 		src = &progressReader{r: rc, fn: r.Progress}
 	}
-	br := bufio.NewReaderSize(src, 256<<10)
-	var lines io.Reader = br
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", in.Name, err)
-		}
-		defer zr.Close()
-		lines = zr
-	}
+	lines := decompressed(src)
 	prefix := fmt.Sprintf("%s/", safeKey(claim))
 	res, err := Parse(ctx, ParseInput{
 		Object:    in.Name,

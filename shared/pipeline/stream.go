@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 )
 
 // DefaultPieceSize is the uncompressed size of one chunk of a streamed run.
@@ -43,11 +41,7 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 	if r.Progress != nil {
 		body = &progressReader{r: rc, fn: r.Progress}
 	}
-	br := bufio.NewReaderSize(body, 256<<10)
-	var content io.Reader = br
-	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		content = inflate.NewReader(br, nil)
-	}
+	content := decompressed(body)
 	piece := r.PieceSize
 	if piece <= 0 {
 		piece = DefaultPieceSize
