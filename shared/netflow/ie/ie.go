@@ -1,10 +1,15 @@
 // Package ie holds the information elements that the NetFlow v9 (nfv9) and
 // IPFIX (ipfix) encoders share: element ids (IANA "IPFIX Information
 // Elements"; ids 1-127 are also the NetFlow v9 field types of RFC 3954 §8),
-// and how a flow-log record's action and direction map to element values.
+// how a flow-log record's action and direction map to element values, and
+// the template record encoding and datagram budget check that the two
+// encoders have in common.
 package ie
 
 import (
+	"encoding/binary"
+	"fmt"
+
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
 )
 
@@ -43,6 +48,42 @@ const (
 // Field is one template field specifier: element id and encoded length.
 type Field struct {
 	ID, Length uint16
+}
+
+// AppendFields appends the field specifiers of fields: element id and
+// length, no enterprise number (RFC 3954 §5.2, RFC 7011 §3.2).
+func AppendFields(b []byte, fields []Field) []byte {
+	for _, f := range fields {
+		b = binary.BigEndian.AppendUint16(b, f.ID)
+		b = binary.BigEndian.AppendUint16(b, f.Length)
+	}
+	return b
+}
+
+// AppendTemplate appends a template record: template id, field count and
+// field specifiers (RFC 3954 §5.2, RFC 7011 §3.4.1).
+func AppendTemplate(b []byte, id uint16, fields []Field) []byte {
+	b = binary.BigEndian.AppendUint16(b, id)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(fields)))
+	return AppendFields(b, fields)
+}
+
+// MaxDatagram is the datagram budget for a configured MTU: mtu, or def
+// when mtu is 0.
+func MaxDatagram(mtu, def int) int {
+	if mtu == 0 {
+		return def
+	}
+	return mtu
+}
+
+// CheckMTU reports a datagram budget m outside lo..hi as an error wrapping
+// errConfig.
+func CheckMTU(m, lo, hi int, errConfig error) error {
+	if m < lo || m > hi {
+		return fmt.Errorf("mtu %d outside %d..%d: %w", m, lo, hi, errConfig)
+	}
+	return nil
 }
 
 // Values of flowDirection (61).

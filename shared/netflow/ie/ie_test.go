@@ -1,6 +1,7 @@
 package ie
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -59,5 +60,34 @@ func TestMappings(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mappings (-want +got):\n%s", diff)
+	}
+}
+
+func TestAppendTemplate(t *testing.T) {
+	got := AppendTemplate([]byte{0xAA}, 256, []Field{{ID: 8, Length: 4}, {ID: 82, Length: 32}})
+	want := []byte{0xAA, 1, 0, 0, 2, 0, 8, 0, 4, 0, 82, 0, 32}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("template record (-want +got):\n%s", diff)
+	}
+}
+
+func TestMTU(t *testing.T) {
+	errConfig := errors.New("bad config")
+	for _, tc := range []struct {
+		mtu, want int
+		ok        bool
+	}{
+		{0, 1472, true}, {100, 100, true}, {200, 200, true}, {99, 99, false}, {201, 201, false}, {-1, -1, false},
+	} {
+		m := MaxDatagram(tc.mtu, 1472)
+		if m != tc.want {
+			t.Errorf("MaxDatagram(%d) = %d, want %d", tc.mtu, m, tc.want)
+		}
+		if tc.mtu == 0 {
+			continue
+		}
+		if err := CheckMTU(m, 100, 200, errConfig); (err == nil) != tc.ok || err != nil && !errors.Is(err, errConfig) {
+			t.Errorf("CheckMTU(%d, 100, 200) = %v, want ok %v", m, err, tc.ok)
+		}
 	}
 }

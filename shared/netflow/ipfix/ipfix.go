@@ -122,17 +122,8 @@ func buildTemplates() []byte {
 	// Template Set (id 2) with both data templates.
 	t = be.AppendUint16(t, 2)
 	t = be.AppendUint16(t, 0) // length, below
-	for _, tp := range []struct {
-		id     uint16
-		fields []ie.Field
-	}{{TemplateIPv4, fieldsIPv4}, {TemplateIPv6, fieldsIPv6}} {
-		t = be.AppendUint16(t, tp.id)
-		t = be.AppendUint16(t, uint16(len(tp.fields)))
-		for _, f := range tp.fields {
-			t = be.AppendUint16(t, f.ID)
-			t = be.AppendUint16(t, f.Length)
-		}
-	}
+	t = ie.AppendTemplate(t, TemplateIPv4, fieldsIPv4)
+	t = ie.AppendTemplate(t, TemplateIPv6, fieldsIPv6)
 	be.PutUint16(t[2:], uint16(len(t)))
 	// Options Template Set (id 3).
 	o := len(t)
@@ -141,10 +132,7 @@ func buildTemplates() []byte {
 	t = be.AppendUint16(t, TemplateInterface)
 	t = be.AppendUint16(t, uint16(len(fieldsInterface)))
 	t = be.AppendUint16(t, 1) // scope field count
-	for _, f := range fieldsInterface {
-		t = be.AppendUint16(t, f.ID)
-		t = be.AppendUint16(t, f.Length)
-	}
+	t = ie.AppendFields(t, fieldsInterface)
 	be.PutUint16(t[o+2:], uint16(len(t)-o))
 	return t
 }
@@ -164,12 +152,7 @@ type Config struct {
 }
 
 // MaxDatagram is the effective message budget.
-func (c Config) MaxDatagram() int {
-	if c.MTU == 0 {
-		return DefaultMTU
-	}
-	return c.MTU
-}
+func (c Config) MaxDatagram() int { return ie.MaxDatagram(c.MTU, DefaultMTU) }
 
 // ErrConfig reports an invalid Config.
 var ErrConfig = errors.New("invalid ipfix config")
@@ -179,10 +162,7 @@ var ErrFrame = errors.New("not a staged ipfix frame")
 
 // Validate reports the problems of c.
 func (c Config) Validate() error {
-	if m := c.MaxDatagram(); m < MinMTU || m > MaxMTU {
-		return fmt.Errorf("mtu %d outside %d..%d: %w", m, MinMTU, MaxMTU, ErrConfig)
-	}
-	return nil
+	return ie.CheckMTU(c.MaxDatagram(), MinMTU, MaxMTU, ErrConfig)
 }
 
 // Encoder packs records into staged IPFIX messages. It is not safe for

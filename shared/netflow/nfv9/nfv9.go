@@ -137,17 +137,8 @@ func buildTemplates() []byte {
 	// Template FlowSet (id 0) with both data templates.
 	t = b.AppendUint16(t, 0)
 	t = b.AppendUint16(t, 0) // length, below
-	for _, tp := range []struct {
-		id     uint16
-		fields []ie.Field
-	}{{TemplateIPv4, fieldsIPv4}, {TemplateIPv6, fieldsIPv6}} {
-		t = b.AppendUint16(t, tp.id)
-		t = b.AppendUint16(t, uint16(len(tp.fields)))
-		for _, f := range tp.fields {
-			t = b.AppendUint16(t, f.ID)
-			t = b.AppendUint16(t, f.Length)
-		}
-	}
+	t = ie.AppendTemplate(t, TemplateIPv4, fieldsIPv4)
+	t = ie.AppendTemplate(t, TemplateIPv6, fieldsIPv6)
 	t = pad(t, 0)
 	b.PutUint16(t[2:], uint16(len(t)))
 	// Options Template FlowSet (id 1).
@@ -157,10 +148,8 @@ func buildTemplates() []byte {
 	t = b.AppendUint16(t, TemplateInterface)
 	t = b.AppendUint16(t, uint16(4*len(scopeInterface)))
 	t = b.AppendUint16(t, uint16(4*len(optionsInterface)))
-	for _, f := range append(scopeInterface[:len(scopeInterface):len(scopeInterface)], optionsInterface...) {
-		t = b.AppendUint16(t, f.ID)
-		t = b.AppendUint16(t, f.Length)
-	}
+	t = ie.AppendFields(t, scopeInterface)
+	t = ie.AppendFields(t, optionsInterface)
 	t = pad(t, o)
 	b.PutUint16(t[o+2:], uint16(len(t)-o))
 	return t
@@ -191,12 +180,7 @@ type Config struct {
 }
 
 // MaxDatagram is the effective datagram budget.
-func (c Config) MaxDatagram() int {
-	if c.MTU == 0 {
-		return DefaultMTU
-	}
-	return c.MTU
-}
+func (c Config) MaxDatagram() int { return ie.MaxDatagram(c.MTU, DefaultMTU) }
 
 // ErrConfig reports an invalid Config.
 var ErrConfig = errors.New("invalid netflow v9 config")
@@ -206,10 +190,7 @@ var ErrFrame = errors.New("not a staged netflow v9 frame")
 
 // Validate reports the problems of c.
 func (c Config) Validate() error {
-	if m := c.MaxDatagram(); m < MinMTU || m > MaxMTU {
-		return fmt.Errorf("mtu %d outside %d..%d: %w", m, MinMTU, MaxMTU, ErrConfig)
-	}
-	return nil
+	return ie.CheckMTU(c.MaxDatagram(), MinMTU, MaxMTU, ErrConfig)
 }
 
 // Encoder packs records into staged NetFlow v9 packets. It is not safe for

@@ -3,16 +3,10 @@ package nfv9
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"math"
-	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,220 +16,67 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow/ie"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow/internal/nftest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-// t0 is a fixed "recent" time for the samples.
-var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC).Unix()
+var (
+	t0      = nftest.T0
+	rec     = nftest.Rec
+	samples = nftest.Samples
+	many    = nftest.Many
+)
 
-func rec(src, dst string, start, end int64, mod func(*flow.Record)) flow.Record {
-	r := flow.Record{
-		SrcAddr: netip.MustParseAddr(src), DstAddr: netip.MustParseAddr(dst),
-		SrcPort: 40000, DstPort: 443, Protocol: 6, TCPFlags: 0x13,
-		Packets: 10, Bytes: 1500, Start: start, End: end,
-		Action: flow.ActionAccept, Direction: flow.DirectionIngress,
-		InterfaceID: "eni-0123456789abcdef0", AccountID: "123456789012",
-		VPCID: "vpc-0a1b2c3d4e5f60718", SubnetID: "subnet-0f1e2d3c4b5a69788", InstanceID: "i-0abcdef1234567890",
-	}
-	if mod != nil {
-		mod(&r)
-	}
-	r.IfIndex = flow.IfIndex(r.InterfaceID)
-	return r
-}
-
-// samples covers IPv4 and IPv6, both actions and directions, missing
-// fields, 64-bit counters and extreme values.
-func samples() []flow.Record {
-	return []flow.Record{
-		rec("10.0.0.1", "10.0.1.2", t0-60, t0-5, nil),
-		rec("2001:db8::1", "2001:db8::2", t0-58, t0-2, func(r *flow.Record) {
-			r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags = 17, 53000, 53, 0
-			r.Action, r.Direction = flow.ActionReject, flow.DirectionEgress
-		}),
-		rec("10.0.0.3", "192.0.2.4", t0-50, t0-50, func(r *flow.Record) {
-			r.Bytes, r.Packets = 1<<40+123, 1<<33+7
-		}),
-		rec("10.0.0.4", "192.0.2.5", t0-40, t0-1, func(r *flow.Record) {
-			r.Action, r.Direction = flow.ActionUnknown, flow.DirectionUnknown
-			r.InterfaceID, r.AccountID, r.VPCID, r.SubnetID, r.InstanceID = "", "", "", "", ""
-		}),
-		rec("10.0.0.5", "10.0.0.6", t0-30, t0-20, func(r *flow.Record) {
-			r.Protocol, r.SrcPort, r.DstPort, r.TCPFlags = 1, 0, 0x0800, 0
-			r.InterfaceID, r.InstanceID = "eni-0fedcba9876543210", ""
-		}),
-		rec("2001:db8::ffff", "::1", t0-20, t0-10, func(r *flow.Record) {
-			r.SrcPort, r.DstPort, r.Protocol, r.TCPFlags = 65535, 65535, 255, 0xFF
-			r.Packets, r.Bytes = math.MaxUint64, math.MaxUint64
-			r.Action = flow.ActionReject
-		}),
-		rec("0.0.0.0", "255.255.255.255", t0-10, t0, func(r *flow.Record) {
-			r.Packets, r.Bytes = 0, 0
-			r.Direction = flow.DirectionEgress
-		}),
-	}
-}
-
-// wantFlow is a flow as a collector decodes it.
-type wantFlow struct {
-	Src, Dst         string
-	SrcPort, DstPort uint16
-	Proto, Flags     uint8
-	In, Out          uint32
-	Bytes, Packets   uint64
-	StartMs, EndMs   int64
-	Dir, Fwd         uint8
-	Sampling         uint32
-}
-
-type wantIface struct {
-	IfIndex uint32
-	Name    string
-}
-
-func expectFlow(r *flow.Record) wantFlow {
-	return wantFlow{
-		Src: r.SrcAddr.String(), Dst: r.DstAddr.String(),
-		SrcPort: r.SrcPort, DstPort: r.DstPort, Proto: r.Protocol, Flags: r.TCPFlags,
-		In: r.InputIf(), Out: r.OutputIf(), Bytes: r.Bytes, Packets: r.Packets,
-		StartMs: r.Start * 1000, EndMs: r.End * 1000,
-		Dir: ie.Direction(r.Direction), Fwd: ie.Forwarding(r.Action), Sampling: 1,
-	}
-}
-
-func expectIface(r *flow.Record) wantIface {
-	return wantIface{IfIndex: r.IfIndex, Name: r.InterfaceID}
+func newEnc(cfg Config) nftest.NewEncoder {
+	return func(emit netflow.Emit) (netflow.Encoder, error) { return NewEncoder(cfg, emit) }
 }
 
 // encode stages recs and returns copies of the frames.
 func encode(t testing.TB, cfg Config, recs []flow.Record) []netflow.Frame {
 	t.Helper()
-	var frames []netflow.Frame
-	enc, err := NewEncoder(cfg, func(f netflow.Frame) error {
-		f.Data = bytes.Clone(f.Data)
-		frames = append(frames, f)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs {
-		if err := enc.Add(&recs[i]); err != nil {
-			t.Fatalf("Add(%+v): %v", recs[i], err)
-		}
-	}
-	if err := enc.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	return frames
+	return nftest.Encode(t, newEnc(cfg), recs)
 }
 
 // finish stamps frames with consecutive sequence numbers from base
 // (+Units each), templates on the first only.
 func finish(t testing.TB, frames []netflow.Frame, base uint32, now time.Time) [][]byte {
 	t.Helper()
-	var out [][]byte
-	seq := base
-	for i, f := range frames {
-		d, err := Finisher{}.Finish(nil, f, seq, now, i == 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, d)
-		seq += f.Units
-	}
-	return out
+	return nftest.Finish(t, Finisher{}, frames, base, now)
 }
 
-type decodedPacket struct {
-	hdr    gf.NFv9Packet
-	flows  []wantFlow
-	ifaces []wantIface
-	sets   int
+// decoder decodes NetFlow v9 packets and computes absolute times as
+// goflow2 and nfdump do.
+var decoder = nftest.Decoder[gf.NFv9Packet]{
+	Header: func(_ testing.TB, _ int, _ []byte, p gf.NFv9Packet, _ gf.IPFIXPacket) (gf.NFv9Packet, []any) {
+		sets := p.FlowSets
+		p.FlowSets = nil
+		return p, sets
+	},
+	OptionsTemplate: gf.NFv9OptionsTemplateFlowSet{},
+	Flow:            flowOf,
+	Iface: func(t testing.TB, r gf.OptionsDataRecord) nftest.Iface {
+		return nftest.IfaceOf(t, r, ie.ScopeInterface, true)
+	},
 }
 
-// decode decodes datagrams with goflow2, in order, with one template
-// system, and computes absolute times as goflow2 and nfdump do.
-func decode(t testing.TB, datagrams [][]byte) []decodedPacket {
+func decode(t testing.TB, datagrams [][]byte) []nftest.Packet[gf.NFv9Packet] {
 	t.Helper()
-	ts := gf.CreateTemplateSystem()
-	var out []decodedPacket
-	for i, d := range datagrams {
-		var p9 gf.NFv9Packet
-		var p10 gf.IPFIXPacket
-		if err := gf.DecodeMessageVersion(bytes.NewBuffer(d), ts, &p9, &p10); err != nil {
-			t.Fatalf("datagram %d: goflow2: %v", i, err)
-		}
-		dp := decodedPacket{hdr: p9, sets: len(p9.FlowSets)}
-		dp.hdr.FlowSets = nil
-		for _, fs := range p9.FlowSets {
-			switch fs := fs.(type) {
-			case gf.DataFlowSet:
-				for _, r := range fs.Records {
-					dp.flows = append(dp.flows, flowOf(t, p9, r.Values))
-				}
-			case gf.OptionsDataFlowSet:
-				for _, r := range fs.Records {
-					dp.ifaces = append(dp.ifaces, ifaceOf(t, r))
-				}
-			case gf.TemplateFlowSet, gf.NFv9OptionsTemplateFlowSet:
-			default:
-				t.Fatalf("datagram %d: undecoded flowset %T", i, fs)
-			}
-		}
-		out = append(out, dp)
-	}
-	return out
+	return decoder.Decode(t, datagrams)
 }
 
-func num(b []byte) uint64 {
-	var v uint64
-	for _, c := range b {
-		v = v<<8 | uint64(c)
-	}
-	return v
-}
-
-func flowOf(t testing.TB, p gf.NFv9Packet, values []gf.DataField) wantFlow {
+func flowOf(t testing.TB, p gf.NFv9Packet, values []gf.DataField) nftest.Flow {
 	t.Helper()
-	var w wantFlow
+	var w nftest.Flow
 	var first, last uint32
 	for _, v := range values {
 		b := v.Value.([]byte)
-		switch v.Type {
-		case ie.SourceIPv4Address, ie.SourceIPv6Address:
-			a, _ := netip.AddrFromSlice(b)
-			w.Src = a.String()
-		case ie.DestinationIPv4Address, ie.DestinationIPv6Address:
-			a, _ := netip.AddrFromSlice(b)
-			w.Dst = a.String()
-		case ie.SourceTransportPort:
-			w.SrcPort = uint16(num(b))
-		case ie.DestinationTransportPort:
-			w.DstPort = uint16(num(b))
-		case ie.ProtocolIdentifier:
-			w.Proto = uint8(num(b))
-		case ie.TCPControlBits:
-			w.Flags = uint8(num(b))
-		case ie.IngressInterface:
-			w.In = uint32(num(b))
-		case ie.EgressInterface:
-			w.Out = uint32(num(b))
-		case ie.OctetDeltaCount:
-			w.Bytes = num(b)
-		case ie.PacketDeltaCount:
-			w.Packets = num(b)
-		case ie.FlowStartSysUpTime:
-			first = uint32(num(b))
-		case ie.FlowEndSysUpTime:
-			last = uint32(num(b))
-		case ie.FlowDirection:
-			w.Dir = uint8(num(b))
-		case ie.ForwardingStatus:
-			w.Fwd = uint8(num(b))
-		case ie.SamplingInterval:
-			w.Sampling = uint32(num(b))
+		switch {
+		case nftest.SetCommon(&w, v.Type, b):
+		case v.Type == ie.FlowStartSysUpTime:
+			first = uint32(nftest.Num(b))
+		case v.Type == ie.FlowEndSysUpTime:
+			last = uint32(nftest.Num(b))
 		default:
 			t.Fatalf("unexpected field type %d", v.Type)
 		}
@@ -256,62 +97,6 @@ func flowOf(t testing.TB, p gf.NFv9Packet, values []gf.DataField) wantFlow {
 	return w
 }
 
-func ifaceOf(t testing.TB, r gf.OptionsDataRecord) wantIface {
-	t.Helper()
-	var w wantIface
-	for _, v := range r.ScopesValues {
-		if v.Type != ie.ScopeInterface {
-			t.Fatalf("scope type %d", v.Type)
-		}
-		w.IfIndex = uint32(num(v.Value.([]byte)))
-	}
-	for _, v := range r.OptionsValues {
-		b := v.Value.([]byte)
-		if v.Type == ie.InterfaceName && b[len(b)-1] != 0 {
-			t.Errorf("option %d not NUL-terminated: %q", v.Type, b)
-		}
-		s := string(bytes.TrimRight(b, "\x00"))
-		switch v.Type {
-		case ie.InterfaceName:
-			w.Name = s
-		case ie.IngressInterface:
-			if n := uint32(num(b)); n != w.IfIndex {
-				t.Errorf("INPUT_SNMP %d, scope %d", n, w.IfIndex)
-			}
-		default:
-			t.Fatalf("option type %d", v.Type)
-		}
-	}
-	return w
-}
-
-// sortFlows returns fs sorted by all fields: records of one packet are
-// grouped by address family on the wire.
-func sortFlows(fs []wantFlow) []wantFlow {
-	type keyed struct {
-		key string
-		f   wantFlow
-	}
-	ks := make([]keyed, len(fs))
-	for i, f := range fs {
-		ks[i] = keyed{fmt.Sprint(f), f}
-	}
-	sort.Slice(ks, func(i, j int) bool { return ks[i].key < ks[j].key })
-	out := make([]wantFlow, len(fs))
-	for i, k := range ks {
-		out[i] = k.f
-	}
-	return out
-}
-
-func allFlows(ps []decodedPacket) (fl []wantFlow, ifs []wantIface) {
-	for _, p := range ps {
-		fl = append(fl, p.flows...)
-		ifs = append(ifs, p.ifaces...)
-	}
-	return fl, ifs
-}
-
 func TestRoundTrip(t *testing.T) {
 	now := time.Unix(t0+300, 0)
 	for _, tc := range []struct {
@@ -327,51 +112,20 @@ func TestRoundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			frames := encode(t, tc.cfg, tc.recs)
 			got := decode(t, finish(t, frames, 1000, now))
-			var want []wantFlow
-			var wantIfs []wantIface
-			seen := map[string]bool{}
+			var want []nftest.Flow
 			for i := range tc.recs {
-				want = append(want, expectFlow(&tc.recs[i]))
-				r := &tc.recs[i]
-				if r.InterfaceID != "" && !seen[r.InterfaceID] {
-					seen[r.InterfaceID] = true
-					wantIfs = append(wantIfs, expectIface(r))
-				}
+				want = append(want, nftest.ExpectFlow(&tc.recs[i]))
 			}
-			gotFlows, gotIfs := allFlows(got)
-			if diff := cmp.Diff(sortFlows(want), sortFlows(gotFlows)); diff != "" {
-				t.Errorf("flows (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(wantIfs, gotIfs); diff != "" {
-				t.Errorf("interfaces (-want +got):\n%s", diff)
-			}
+			gotFlows, gotIfs := nftest.AllFlows(got)
+			nftest.CheckFlows(t, want, gotFlows)
+			nftest.CheckIfaces(t, nftest.ExpectIfaces(tc.recs), gotIfs)
 			for i, p := range got {
-				if p.hdr.SourceId != tc.cfg.SourceID {
-					t.Errorf("packet %d: source id %d", i, p.hdr.SourceId)
+				if p.Hdr.SourceId != tc.cfg.SourceID {
+					t.Errorf("packet %d: source id %d", i, p.Hdr.SourceId)
 				}
 			}
 		})
 	}
-}
-
-// many returns n records from start on, one a second, alternating IPv4 and
-// IPv6 and cycling through 5 ENIs.
-func many(n int, start int64) []flow.Record {
-	recs := make([]flow.Record, n)
-	for i := range recs {
-		src, dst := fmt.Sprintf("10.%d.%d.1", i/256%256, i%256), "192.0.2.1"
-		if i%3 == 2 {
-			src, dst = fmt.Sprintf("2001:db8::%x", i), "2001:db8:ffff::1"
-		}
-		recs[i] = rec(src, dst, start+int64(i), start+int64(i)+30, func(r *flow.Record) {
-			r.InterfaceID = fmt.Sprintf("eni-%017x", i%5)
-			r.SrcPort = uint16(i)
-			r.Bytes, r.Packets = uint64(i)*1000+1, uint64(i)+1
-			r.Action = flow.Action(i % 3)
-			r.Direction = flow.Direction(i % 3)
-		})
-	}
-	return recs
 }
 
 func TestHeaderCountAndSequence(t *testing.T) {
@@ -389,23 +143,23 @@ func TestHeaderCountAndSequence(t *testing.T) {
 		if f.Units != 1 {
 			t.Errorf("frame %d: Units %d, want 1", i, f.Units)
 		}
-		if want := uint32(len(p.flows) + len(p.ifaces)); f.Records != want {
+		if want := uint32(len(p.Flows) + len(p.Ifaces)); f.Records != want {
 			t.Errorf("frame %d: Records %d, want %d", i, f.Records, want)
 		}
-		wantCount := len(p.flows) + len(p.ifaces)
+		wantCount := len(p.Flows) + len(p.Ifaces)
 		if i == 0 {
 			wantCount += TemplateRecords
 		}
-		if int(p.hdr.Count) != wantCount {
-			t.Errorf("packet %d: Count %d, want %d records", i, p.hdr.Count, wantCount)
+		if int(p.Hdr.Count) != wantCount {
+			t.Errorf("packet %d: Count %d, want %d records", i, p.Hdr.Count, wantCount)
 		}
-		if int(p.hdr.Count) < p.sets {
-			t.Errorf("packet %d: Count %d below %d flowsets", i, p.hdr.Count, p.sets)
+		if int(p.Hdr.Count) < p.Sets {
+			t.Errorf("packet %d: Count %d below %d flowsets", i, p.Hdr.Count, p.Sets)
 		}
-		if want := base + uint32(i); p.hdr.SequenceNumber != want {
-			t.Errorf("packet %d: sequence %d, want %d", i, p.hdr.SequenceNumber, want)
+		if want := base + uint32(i); p.Hdr.SequenceNumber != want {
+			t.Errorf("packet %d: sequence %d, want %d", i, p.Hdr.SequenceNumber, want)
 		}
-		total += len(p.flows)
+		total += len(p.Flows)
 	}
 	if total != len(recs) {
 		t.Errorf("%d flows decoded, want %d", total, len(recs))
@@ -505,25 +259,23 @@ func TestTimes(t *testing.T) {
 				t.Errorf("%d packets, want at least %d", len(frames), tc.packets)
 			}
 			got := decode(t, finish(t, frames, 0, tc.now))
-			var want []wantFlow
+			var want []nftest.Flow
 			for i := range tc.recs {
-				want = append(want, expectFlow(&tc.recs[i]))
+				want = append(want, nftest.ExpectFlow(&tc.recs[i]))
 			}
-			gotFlows, _ := allFlows(got)
-			if diff := cmp.Diff(sortFlows(want), sortFlows(gotFlows)); diff != "" {
-				t.Errorf("flows (-want +got):\n%s", diff)
-			}
+			gotFlows, _ := nftest.AllFlows(got)
+			nftest.CheckFlows(t, want, gotFlows)
 			for i, p := range got {
-				if p.hdr.UnixSeconds == uint32(tc.now.Unix()) {
+				if p.Hdr.UnixSeconds == uint32(tc.now.Unix()) {
 					continue
 				}
 				// virtual export: at the latest end of the packet
 				var maxEnd int64
-				for _, f := range p.flows {
+				for _, f := range p.Flows {
 					maxEnd = max(maxEnd, f.StartMs, f.EndMs)
 				}
-				if int64(p.hdr.UnixSeconds)*1000 != maxEnd {
-					t.Errorf("packet %d: export %d, neither now nor latest end %d", i, p.hdr.UnixSeconds, maxEnd)
+				if int64(p.Hdr.UnixSeconds)*1000 != maxEnd {
+					t.Errorf("packet %d: export %d, neither now nor latest end %d", i, p.Hdr.UnixSeconds, maxEnd)
 				}
 			}
 		})
@@ -537,13 +289,11 @@ func TestClampedTimes(t *testing.T) {
 		rec("10.0.0.1", "10.0.0.3", t0-60*day, t0-day, nil), // longer than MaxDurationSeconds
 	}
 	got := decode(t, finish(t, encode(t, Config{}, recs), 0, time.Unix(t0, 0)))
-	gotFlows, _ := allFlows(got)
-	want := []wantFlow{expectFlow(&recs[0]), expectFlow(&recs[1])}
+	gotFlows, _ := nftest.AllFlows(got)
+	want := []nftest.Flow{nftest.ExpectFlow(&recs[0]), nftest.ExpectFlow(&recs[1])}
 	want[0].EndMs = want[0].StartMs
 	want[1].EndMs = want[1].StartMs + MaxDurationSeconds*1000
-	if diff := cmp.Diff(sortFlows(want), sortFlows(gotFlows)); diff != "" {
-		t.Errorf("flows (-want +got):\n%s", diff)
-	}
+	nftest.CheckFlows(t, want, gotFlows)
 }
 
 func TestExportNow(t *testing.T) {
@@ -553,36 +303,13 @@ func TestExportNow(t *testing.T) {
 	frames := encode(t, Config{}, recs)
 	now := time.Unix(t0, 999_000_000)
 	got := decode(t, finish(t, frames, 0, now))
-	if got[0].hdr.UnixSeconds != uint32(t0) || got[0].hdr.SystemUptime != 101_000 {
-		t.Errorf("unix_secs %d sysUptime %d, want %d 101000", got[0].hdr.UnixSeconds, got[0].hdr.SystemUptime, t0)
+	if got[0].Hdr.UnixSeconds != uint32(t0) || got[0].Hdr.SystemUptime != 101_000 {
+		t.Errorf("unix_secs %d sysUptime %d, want %d 101000", got[0].Hdr.UnixSeconds, got[0].Hdr.SystemUptime, t0)
 	}
 }
 
 func TestUnsupported(t *testing.T) {
-	for _, tc := range []struct {
-		r    flow.Record
-		want error
-	}{
-		{rec("10.0.0.1", "2001:db8::1", t0, t0, nil), ErrAddress},
-		{rec("::ffff:10.0.0.1", "::ffff:10.0.0.2", t0, t0, nil), ErrAddress},
-		{flow.Record{Start: t0, End: t0}, ErrAddress},
-		{rec("10.0.0.1", "10.0.0.2", -1, t0, nil), ErrTimeRange},
-		{rec("10.0.0.1", "10.0.0.2", t0, -1, nil), ErrTimeRange},
-		{rec("10.0.0.1", "10.0.0.2", t0, maxSeconds+1, nil), ErrTimeRange},
-	} {
-		var frames int
-		enc, err := NewEncoder(Config{}, func(netflow.Frame) error { frames++; return nil })
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = enc.Add(&tc.r)
-		if !errors.Is(err, tc.want) || !errors.Is(err, netflow.ErrUnsupported) {
-			t.Errorf("Add(%v..%v %d..%d): %v, want %v", tc.r.SrcAddr, tc.r.DstAddr, tc.r.Start, tc.r.End, err, tc.want)
-		}
-		if err := enc.Flush(); err != nil || frames != 0 {
-			t.Errorf("Flush after unsupported record: %v, %d frames", err, frames)
-		}
-	}
+	nftest.Unsupported(t, newEnc(Config{}), ErrAddress, ErrTimeRange, maxSeconds)
 }
 
 func TestFinishErrors(t *testing.T) {
@@ -594,22 +321,7 @@ func TestFinishErrors(t *testing.T) {
 }
 
 func TestFinishKeepsFrame(t *testing.T) {
-	frames := encode(t, Config{SourceID: 3}, samples())
-	orig := bytes.Clone(frames[0].Data)
-	dst := []byte("prefix")
-	d, err := Finisher{}.Finish(dst, frames[0], 42, time.Unix(t0, 0), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(frames[0].Data, orig) {
-		t.Error("Finish modified the frame")
-	}
-	if !bytes.HasPrefix(d, []byte("prefix")) {
-		t.Error("Finish did not append to dst")
-	}
-	if got, want := len(d)-len("prefix"), len(orig)+TemplatesLen; got != want {
-		t.Errorf("%d bytes, want %d", got, want)
-	}
+	nftest.FinishKeepsFrame(t, Finisher{}, encode(t, Config{SourceID: 3}, samples())[0], TemplatesLen)
 }
 
 func TestDeterministic(t *testing.T) {
@@ -624,56 +336,12 @@ func TestDeterministic(t *testing.T) {
 // 100, +1 per packet, templates on the first), one hex datagram a line.
 func TestGolden(t *testing.T) {
 	frames := encode(t, Config{SourceID: 7}, samples())
-	var sb strings.Builder
-	for _, d := range finish(t, frames, 100, time.Unix(t0, 0)) {
-		sb.WriteString(hex.EncodeToString(d))
-		sb.WriteByte('\n')
-	}
-	path := filepath.Join("testdata", "samples.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if diff := cmp.Diff(string(want), sb.String()); diff != "" {
-		t.Errorf("datagrams (-want +got):\n%s", diff)
-	}
+	nftest.Golden(t, "samples.golden", finish(t, frames, 100, time.Unix(t0, 0)), *update)
 }
 
 func TestAllocs(t *testing.T) {
 	recs := many(1000, t0)
-	enc, err := NewEncoder(Config{}, func(netflow.Frame) error { return nil })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range recs { // warm up: ENIs seen, buffers grown
-		_ = enc.Add(&recs[i])
-	}
-	allocs := testing.AllocsPerRun(10, func() {
-		for i := range recs {
-			if err := enc.Add(&recs[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		_ = enc.Flush()
-	})
-	if allocs != 0 {
-		t.Errorf("%v allocations per 1000 records", allocs)
-	}
-	var dst []byte
-	frames := encode(t, Config{}, recs)
-	allocs = testing.AllocsPerRun(10, func() {
-		for _, f := range frames {
-			dst, _ = Finisher{}.Finish(dst[:0], f, 1, time.Unix(t0, 0), true)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("Finish: %v allocations", allocs)
-	}
+	nftest.Allocs(t, newEnc(Config{}), Finisher{}, recs, encode(t, Config{}, recs))
 }
 
 func BenchmarkEncode(b *testing.B) {
