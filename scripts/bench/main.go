@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -172,10 +171,7 @@ func startSink() (*sink, error) {
 		buf := make([]byte, 65536)
 		for {
 			if _, err := c.Read(buf); err != nil {
-				if err == io.EOF || isClosed(err) {
-					return
-				}
-				return
+				return // closed
 			}
 			s.got.Add(1)
 		}
@@ -184,5 +180,3 @@ func startSink() (*sink, error) {
 }
 
 func (s *sink) close() { s.conn.Close(); <-s.done }
-
-func isClosed(err error) bool { return err != nil }

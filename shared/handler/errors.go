@@ -10,7 +10,6 @@
 package handler
 
 import (
-	"context"
 	"errors"
 	"io"
 
@@ -46,9 +45,8 @@ func classify(err error) error {
 		awsio.IsPreconditionFailed(err),
 		awsio.IsNotFound(err):
 		return sfnerr.Invalid(err)
-	case errors.Is(err, context.Canceled):
-		return sfnerr.Retryable(err)
 	}
+	// Everything else (throttling, network, context cancellation) may pass.
 	return sfnerr.Retryable(err)
 }
 
@@ -56,7 +54,8 @@ func classify(err error) error {
 // gzip stream or index), as opposed to a failure to read them.
 func isCorrupt(err error) bool {
 	if errors.Is(err, inflate.ErrCorrupt) || errors.Is(err, inflate.ErrHeader) || errors.Is(err, inflate.ErrChecksum) ||
-		errors.Is(err, gzindex.ErrFormat) || errors.Is(err, chunk.ErrIndex) || errors.Is(err, chunk.ErrLineTooLong) {
+		errors.Is(err, gzindex.ErrFormat) || errors.Is(err, chunk.ErrIndex) || errors.Is(err, chunk.ErrLineTooLong) ||
+		errors.Is(err, chunk.ErrRange) {
 		return true
 	}
 	// A truncated gzip member inside the object (not a short read: the

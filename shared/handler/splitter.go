@@ -97,7 +97,7 @@ func (s *Splitter) plan(ctx context.Context, in contract.PlanInput) (contract.Pl
 		if errors.Is(err, pipeline.ErrNoFormat) {
 			err = fmt.Errorf("%w: %w", errInvalid, err)
 		}
-		return out, planError(err)
+		return out, err // classify marks a corrupt object as invalid input
 	}
 	if plan.Index != nil {
 		out.IndexKey = contract.IndexKey(out.StagingPrefix)
@@ -141,15 +141,6 @@ func (s *Splitter) head(ctx context.Context, in contract.ExecutionInput) (*awsio
 		}
 	}
 	return nil, firstErr
-}
-
-// planError marks the errors a corrupt or unreadable object gives as
-// invalid input: retrying cannot fix them.
-func planError(err error) error {
-	if errors.Is(err, chunk.ErrRange) || errors.Is(err, chunk.ErrLineTooLong) || isCorrupt(err) {
-		return fmt.Errorf("%w: %w", errInvalid, err)
-	}
-	return err
 }
 
 // chunkRef turns a plan item into its small Step Functions form.

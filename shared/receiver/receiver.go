@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,7 +118,7 @@ func Parse(s string) (Receiver, error) {
 	}
 	q := u.Query()
 	for k := range q {
-		if !contains(allowed[proto], k) {
+		if !slices.Contains(allowed[proto], k) {
 			errs = append(errs, fmt.Errorf("option %q is not valid for %s (valid: %s)", k, proto, strings.Join(allowed[proto], ", ")))
 		}
 	}
@@ -221,13 +222,4 @@ func ParseAll(urls []string) ([]Receiver, error) {
 		errs = append(errs, errors.New("no receiver given"))
 	}
 	return out, errors.Join(errs...)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
