@@ -340,7 +340,7 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 		if r.FirstSequence != nil {
 			sq = fmt.Sprintf("%d..%d", *r.FirstSequence, *r.LastSequence)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", r.URL, r.Flows, r.Unsupported, r.Records, r.Datagrams, r.Bytes, r.Packets, sq)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", r.URL, r.Flows, r.Unsupported, r.Records, r.Datagrams, r.Bytes, r.Packets, sq)
 	}
 	tw.Flush()
 	for _, e := range s.Errors {

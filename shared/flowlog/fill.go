@@ -48,7 +48,9 @@ func (p *Parser) fill(f *Format, line []byte, lineNo int64, rec *flow.Record) (S
 	rec.Protocol, rec.TCPFlags = uint8(vals.num[fProtocol]), uint8(vals.num[fTCPFlags])
 	rec.TrafficPath = uint8(vals.num[fTrafficPath])
 	rec.Packets, rec.Bytes = vals.num[fPackets], vals.num[fBytes]
-	rec.Start, rec.End = int64(vals.num[fStart]), int64(vals.num[fEnd])
+	if rec.Start, rec.End, lerr = normalizeTimes(f, line, lineNo, vals); lerr != nil {
+		return ReasonMalformed, lerr, nil
+	}
 
 	switch b := raw(fAction); {
 	case b == nil || isDash(b):
@@ -137,4 +139,31 @@ func uintField(f *Format, line []byte, vals *lineValues, lineNo int64, fld field
 func fieldError(f *Format, lineNo int64, fld field, v []byte, err error) *LineError {
 	col := int(f.col[fld])
 	return &LineError{Line: lineNo, Field: col + 1, Name: f.names[col], Value: shorten(v), Err: err}
+}
+
+// normalizeTimes applies the one rule for flow times that every encoder
+// shares (flow.NormalizeTimes): a missing start or end takes the other's
+// value, end < start becomes end = start, a duration above
+// flow.MaxDuration is cut; a time outside 1970-01-01..2106-02-07, or none
+// at all, makes the line malformed, naming the field.
+func normalizeTimes(f *Format, line []byte, lineNo int64, vals *lineValues) (start, end int64, lerr *LineError) {
+	start, end = int64(vals.num[fStart]), int64(vals.num[fEnd])
+	s, e, err := flow.NormalizeTimes(start, end)
+	if err == nil {
+		return s, e, nil
+	}
+	fld := fStart
+	if start >= flow.MinTime && start <= flow.MaxTime {
+		fld = fEnd
+	}
+	if f.col[fld] < 0 {
+		if f.col[fStart] < 0 && f.col[fEnd] < 0 {
+			// A format without times: the records carry none and every
+			// encoder refuses them (Format.CheckConvertible says so
+			// before anything is parsed).
+			return 0, 0, nil
+		}
+		fld = fStart + fEnd - fld // the other one is in the format
+	}
+	return 0, 0, fieldError(f, lineNo, fld, vals.get(line, fld), err)
 }

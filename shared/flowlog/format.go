@@ -250,3 +250,33 @@ func looksLikeHeader(line []byte) bool {
 	}
 	return known
 }
+
+// ErrNotConvertible is wrapped by Format.CheckConvertible.
+var ErrNotConvertible = errors.New("format cannot be converted to NetFlow")
+
+// CheckConvertible reports, before any line is parsed, a format whose
+// records NetFlow could not carry: one without source or destination
+// addresses for the address mode, or without start and end (NetFlow needs
+// flow times; a format with only one of them uses it for both). The error
+// names what is missing.
+func (f *Format) CheckConvertible(mode AddressMode) error {
+	var missing []string
+	for _, pair := range [][2]field{{fPktSrcAddr, fSrcAddr}, {fPktDstAddr, fDstAddr}} {
+		pkt, iface := f.col[pair[0]] >= 0, f.col[pair[1]] >= 0
+		switch {
+		case mode == AddressPacket && !pkt:
+			missing = append(missing, fields[pair[0]].name)
+		case mode == AddressInterface && !iface:
+			missing = append(missing, fields[pair[1]].name)
+		case mode == AddressAuto && !pkt && !iface:
+			missing = append(missing, fields[pair[1]].name)
+		}
+	}
+	if f.col[fStart] < 0 && f.col[fEnd] < 0 {
+		missing = append(missing, "start or end")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no %s field (address mode %s): %w", strings.Join(missing, ", no "), mode, ErrNotConvertible)
+	}
+	return nil
+}

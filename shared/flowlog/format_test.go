@@ -175,3 +175,33 @@ func TestFormatEqual(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckConvertible(t *testing.T) {
+	tests := []struct {
+		format string
+		mode   AddressMode
+		want   string // "" = convertible; else words of the error
+	}{
+		{"", AddressAuto, ""},
+		{"${srcaddr} ${dstaddr} ${start}", AddressAuto, ""},
+		{"${pkt-srcaddr} ${pkt-dstaddr} ${end}", AddressAuto, ""},
+		{"${pkt-srcaddr} ${pkt-dstaddr} ${end}", AddressInterface, "no srcaddr, no dstaddr field"},
+		{"${srcaddr} ${dstaddr} ${start} ${end}", AddressPacket, "no pkt-srcaddr, no pkt-dstaddr field"},
+		{"${dstaddr} ${start} ${end} ${bytes}", AddressAuto, "no srcaddr field"},
+		{"${srcaddr} ${dstaddr} ${bytes}", AddressAuto, "no start or end field"},
+		{"${version} ${bytes}", AddressAuto, "no srcaddr, no dstaddr, no start or end field"},
+	}
+	for _, tc := range tests {
+		f := DefaultFormat
+		if tc.format != "" {
+			f = mustFormat(t, tc.format)
+		}
+		err := f.CheckConvertible(tc.mode)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%q (%s): %v, want convertible", tc.format, tc.mode, err)
+		case tc.want != "" && (err == nil || !errors.Is(err, ErrNotConvertible) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%q (%s): %v, want an ErrNotConvertible saying %q", tc.format, tc.mode, err, tc.want)
+		}
+	}
+}

@@ -306,3 +306,47 @@ func TestAddressMode(t *testing.T) {
 		t.Error("ParseAddressMode(pkt) succeeded")
 	}
 }
+
+// TestTimeRule checks the one rule for odd flow times (flow.NormalizeTimes)
+// on parsed lines: what every encoder then carries alike.
+func TestTimeRule(t *testing.T) {
+	at := func(start, end string) string { return replaceField(replaceField(defaultLine, 11, start), 12, end) }
+	tests := []struct {
+		name       string
+		line       string
+		start, end int64  // for records
+		msg        string // for malformed lines
+	}{
+		{name: "ordinary", line: at("1700000000", "1700000060"), start: 1700000000, end: 1700000060},
+		{name: "end before start", line: at("1700000060", "1700000000"), start: 1700000060, end: 1700000060},
+		{name: "dash start", line: at("-", "1700000060"), start: 1700000060, end: 1700000060},
+		{name: "zero start", line: at("0", "1700000060"), start: 1700000060, end: 1700000060},
+		{name: "dash end", line: at("1700000000", "-"), start: 1700000000, end: 1700000000},
+		{name: "a year long", line: at("1700000000", "1731536000"), start: 1700000000, end: 1700000000 + flow.MaxDuration},
+		{name: "no times", line: at("-", "-"),
+			msg: `line 17: field 11 (start) "-": flow time outside 1970-01-01..2106-02-07`},
+		{name: "end in year 5138", line: at("1700000000", "99999999999"),
+			msg: `line 17: field 12 (end) "99999999999": flow time outside 1970-01-01..2106-02-07`},
+		{name: "start after 2106", line: at("4294967296", "4294967296"),
+			msg: `line 17: field 11 (start) "4294967296": flow time outside 1970-01-01..2106-02-07`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := NewParser(Options{Format: DefaultFormat})
+			var rec flow.Record
+			r, err := p.ParseLine([]byte(tc.line), 17, &rec)
+			if tc.msg != "" {
+				if r != ReasonMalformed || err == nil || err.Error() != tc.msg || !errors.Is(err, flow.ErrTimeRange) {
+					t.Fatalf("ParseLine = %v, %v; want malformed %q", r, err, tc.msg)
+				}
+				return
+			}
+			if r != ReasonNone || err != nil {
+				t.Fatalf("ParseLine = %v, %v; want a record", r, err)
+			}
+			if rec.Start != tc.start || rec.End != tc.end {
+				t.Errorf("times %d..%d, want %d..%d", rec.Start, rec.End, tc.start, tc.end)
+			}
+		})
+	}
+}

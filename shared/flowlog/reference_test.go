@@ -111,6 +111,37 @@ func (p *refParser) fill(f *Format, raw *[numUsed][]byte, lineNo int64, rec *flo
 		}
 		n.set(v)
 	}
+	// The time rule, written out: one missing time takes the other's,
+	// end < start becomes start, longer than flow.MaxDuration is cut, and
+	// anything outside [1, 2^32-1] is malformed (on the start when the
+	// start is bad, else on the end).
+	if raw[fStart] != nil || raw[fEnd] != nil {
+		s, e := rec.Start, rec.End
+		if s == 0 {
+			s = e
+		}
+		if e == 0 {
+			e = s
+		}
+		switch {
+		case s < 1 || s > 1<<32-1:
+			bad := fStart
+			if raw[fStart] == nil {
+				bad = fEnd
+			}
+			return ReasonMalformed, fieldError(f, lineNo, bad, raw[bad], flow.ErrTimeRange)
+		case e < 1 || e > 1<<32-1:
+			bad := fEnd
+			if raw[fEnd] == nil {
+				bad = fStart
+			}
+			return ReasonMalformed, fieldError(f, lineNo, bad, raw[bad], flow.ErrTimeRange)
+		}
+		if e < s {
+			e = s
+		}
+		rec.Start, rec.End = s, min(e, s+flow.MaxDuration)
+	}
 	switch b := raw[fAction]; {
 	case b == nil || isDash(b):
 	case string(b) == "ACCEPT" || equalFold(b, "ACCEPT"):

@@ -129,7 +129,7 @@ func (p *Parser) parse(ctx context.Context, in contract.ParseInput) (contract.Pa
 			Units:       r.Frames.Units,
 			Records:     r.Frames.Records,
 			Flows:       r.Flows,
-			Bytes:       r.Bytes,
+			Bytes:       r.Frames.Bytes,
 			Unsupported: r.Unsupported,
 		})
 	}

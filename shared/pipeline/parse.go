@@ -16,6 +16,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/total"
 )
 
 // LineSource yields the lines of one chunk (flowlog.LineReader and the
@@ -34,8 +35,8 @@ type ReceiverResult struct {
 	Frames      staging.Totals `json:"frames"`      // datagrams, units, wire records, bytes
 	Flows       uint64         `json:"flows"`       // input records exported
 	Unsupported uint64         `json:"unsupported"` // input records the protocol cannot carry
-	Bytes       uint64         `json:"bytes"`       // sum of exported flows' bytes
-	Packets     uint64         `json:"packets"`     // sum of exported flows' packets
+	Bytes       total.Sum      `json:"bytes"`       // sum of exported flows' bytes, exact
+	Packets     total.Sum      `json:"packets"`     // sum of exported flows' packets, exact
 }
 
 // ChunkResult is the Parse step's result for one chunk.
@@ -132,8 +133,8 @@ func Parse(ctx context.Context, in ParseInput) (res ChunkResult, err error) {
 				return res, fmt.Errorf("%s line %d: encode for %s: %w", in.Object, rec.Line, r.res.Receiver, err)
 			}
 			r.res.Flows++
-			r.res.Bytes += rec.Bytes
-			r.res.Packets += rec.Packets
+			r.res.Bytes.Add(rec.Bytes)
+			r.res.Packets.Add(rec.Packets)
 		}
 		if err := ctx.Err(); err != nil {
 			return res, err

@@ -8,20 +8,21 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/send"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/total"
 )
 
 // ReceiverSummary totals one receiver over a run.
 type ReceiverSummary struct {
-	URL         string `json:"url"`
-	Protocol    string `json:"protocol"`
-	Exporter    string `json:"exporter"`
-	Flows       uint64 `json:"flows"`       // input records exported
-	Unsupported uint64 `json:"unsupported"` // input records the protocol cannot carry (IPv6 for v5)
-	Records     uint64 `json:"records"`     // wire records (v5 splits counters above 2^32)
-	Datagrams   uint64 `json:"datagrams"`
-	Units       uint64 `json:"sequence_units"`
-	Bytes       uint64 `json:"bytes"`   // sum of exported flows' bytes
-	Packets     uint64 `json:"packets"` // sum of exported flows' packets
+	URL         string    `json:"url"`
+	Protocol    string    `json:"protocol"`
+	Exporter    string    `json:"exporter"`
+	Flows       uint64    `json:"flows"`       // input records exported
+	Unsupported uint64    `json:"unsupported"` // input records the protocol cannot carry (IPv6 for v5)
+	Records     uint64    `json:"records"`     // wire records (v5 splits counters above 2^32)
+	Datagrams   uint64    `json:"datagrams"`
+	Units       uint64    `json:"sequence_units"`
+	Bytes       total.Sum `json:"bytes"`   // sum of exported flows' bytes, exact beyond 2^64
+	Packets     total.Sum `json:"packets"` // sum of exported flows' packets, exact beyond 2^64
 	// FirstSequence and LastSequence are the wire sequence numbers (mod
 	// 2^32) of the first and last unit sent; absent when nothing was sent.
 	FirstSequence *uint32 `json:"first_sequence,omitempty"`
@@ -63,8 +64,8 @@ func (s *Summary) AddChunk(c ChunkResult) {
 		rs.Unsupported += r.Unsupported
 		rs.Records += r.Frames.Records
 		rs.Units += r.Frames.Units
-		rs.Bytes += r.Bytes
-		rs.Packets += r.Packets
+		rs.Bytes.AddSum(r.Bytes)
+		rs.Packets.AddSum(r.Packets)
 	}
 }
 

@@ -200,12 +200,13 @@ func NewEncoder(cfg Config, emit netflow.Emit) (*Encoder, error) {
 	}, nil
 }
 
-// maxSeconds keeps flow times × 1000 within int64.
-const maxSeconds = math.MaxInt64 / 1000
+// maxSeconds is the latest flow time: the rule every encoder shares
+// (flow.NormalizeTimes) keeps times within the 32-bit export time.
+const maxSeconds = flow.MaxTime
 
 var (
 	// ErrTimeRange is returned by Add for a record whose start or end is
-	// before 1970 (or beyond what milliseconds in 64 bits hold). It wraps
+	// outside 1970-01-01..2106-02-07 (flow.NormalizeTimes). It wraps
 	// netflow.ErrUnsupported.
 	ErrTimeRange = fmt.Errorf("flow time outside ipfix range: %w", netflow.ErrUnsupported)
 	// ErrAddress is returned by Add for a record whose addresses are not
@@ -215,8 +216,11 @@ var (
 )
 
 // Add encodes rec. It returns ErrAddress or ErrTimeRange (both wrap
-// netflow.ErrUnsupported) for a record that IPFIX cannot carry. Times are
-// carried as they are, end < start included.
+// netflow.ErrUnsupported) for a record that IPFIX cannot carry. Times follow
+// flow.NormalizeTimes, as in v5 and v9: a missing start or end takes the
+// other's value, end < start is sent as end = start, a duration above
+// flow.MaxDuration is cut to it, and times outside 1970-01-01..2106-02-07
+// are ErrTimeRange.
 func (e *Encoder) Add(rec *flow.Record) error {
 	var recLen int
 	switch {
@@ -227,7 +231,8 @@ func (e *Encoder) Add(rec *flow.Record) error {
 	default:
 		return ErrAddress
 	}
-	if rec.Start < 0 || rec.End < 0 || rec.Start > maxSeconds || rec.End > maxSeconds {
+	start, end, err := flow.NormalizeTimes(rec.Start, rec.End)
+	if err != nil {
 		return ErrTimeRange
 	}
 	withIf := e.names && e.ifaces.First(rec)
@@ -264,18 +269,18 @@ func (e *Encoder) Add(rec *flow.Record) error {
 		a, d := rec.SrcAddr.As4(), rec.DstAddr.As4()
 		e.v4 = append(e.v4, a[:]...)
 		e.v4 = append(e.v4, d[:]...)
-		e.v4 = appendCommon(e.v4, rec)
+		e.v4 = appendCommon(e.v4, rec, start, end)
 	} else {
 		a, d := rec.SrcAddr.As16(), rec.DstAddr.As16()
 		e.v6 = append(e.v6, a[:]...)
 		e.v6 = append(e.v6, d[:]...)
-		e.v6 = appendCommon(e.v6, rec)
+		e.v6 = appendCommon(e.v6, rec, start, end)
 	}
 	return nil
 }
 
 // appendCommon appends the fields after the addresses.
-func appendCommon(b []byte, rec *flow.Record) []byte {
+func appendCommon(b []byte, rec *flow.Record, start, end int64) []byte {
 	be := binary.BigEndian
 	b = be.AppendUint16(b, rec.SrcPort)
 	b = be.AppendUint16(b, rec.DstPort)
@@ -284,8 +289,8 @@ func appendCommon(b []byte, rec *flow.Record) []byte {
 	b = be.AppendUint32(b, rec.OutputIf())
 	b = be.AppendUint64(b, rec.Bytes)
 	b = be.AppendUint64(b, rec.Packets)
-	b = be.AppendUint64(b, uint64(rec.Start)*1000)
-	b = be.AppendUint64(b, uint64(rec.End)*1000)
+	b = be.AppendUint64(b, uint64(start)*1000)
+	b = be.AppendUint64(b, uint64(end)*1000)
 	b = append(b, ie.Direction(rec.Direction), ie.Forwarding(rec.Action), ie.Firewall(rec.Action))
 	return be.AppendUint32(b, ie.SamplingRate)
 }

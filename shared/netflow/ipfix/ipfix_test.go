@@ -257,7 +257,7 @@ func TestTimes(t *testing.T) {
 			rec("10.0.0.1", "10.0.0.5", t0-59*day, t0, nil),
 		}},
 		{"end before start", []flow.Record{rec("10.0.0.1", "10.0.0.2", t0, t0-100, nil)}},
-		{"epoch", []flow.Record{rec("10.0.0.1", "10.0.0.2", 0, 0, nil)}},
+		{"epoch", []flow.Record{rec("10.0.0.1", "10.0.0.2", 1, 1, nil)}},
 		{"far future", []flow.Record{rec("10.0.0.1", "10.0.0.2", maxSeconds-5, maxSeconds, nil)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -140,16 +140,21 @@ type view struct {
 
 // wantView is what a collector should see for rec: v5 cannot carry a
 // negative or longer-than-MaxDurationSeconds duration.
+// badTime reports whether rec's times break the rule every encoder shares.
+func badTime(rec *flow.Record) bool {
+	_, _, err := flow.NormalizeTimes(rec.Start, rec.End)
+	return err != nil
+}
+
 func wantView(rec *flow.Record) view {
-	end := max(rec.End, rec.Start)
-	end = min(end, rec.Start+nfv5.MaxDurationSeconds)
+	start, end, _ := flow.NormalizeTimes(rec.Start, rec.End)
 	return view{
 		Src: rec.SrcAddr, Dst: rec.DstAddr,
 		SrcPort: rec.SrcPort, DstPort: rec.DstPort,
 		Proto: rec.Protocol, TCPFlags: rec.TCPFlags,
 		In: flow.IfIndex16(rec.InputIf()), Out: flow.IfIndex16(rec.OutputIf()),
 		Packets: rec.Packets, Bytes: rec.Bytes,
-		Start: rec.Start, End: end,
+		Start: start, End: end,
 	}
 }
 

@@ -58,11 +58,12 @@
 // (nfdump, goflow2, pmacct) reconstructs every start and end exactly, and
 // every First/Last <= sys_uptime < 2^32.
 //
-// Records with End < Start are encoded with End = Start. A single record
-// longer than the largest span (about 48.7 days; flow logs aggregate over at
-// most minutes) is encoded with End = Start + MaxDurationSeconds. Times that
-// v5's 32-bit unix_secs cannot express (before 1970 or after 2106) are
-// rejected with ErrTimeRange.
+// Times follow flow.NormalizeTimes, the rule every encoder shares: a
+// missing Start or End takes the other's value, End < Start is encoded with
+// End = Start, a record longer than MaxDurationSeconds (about 48.7 days;
+// flow logs aggregate over at most 10 minutes) with End = Start +
+// MaxDurationSeconds, and times outside 1970-01-01..2106-02-07 (v5's 32-bit
+// unix_secs) are rejected with ErrTimeRange.
 //
 // # Counters
 //
@@ -112,7 +113,7 @@ const (
 
 // MaxDurationSeconds is the longest End - Start one record can carry: its
 // Last must stay within netflow.MaxSpanMillis of its own First.
-const MaxDurationSeconds = netflow.MaxSpanMillis / 1000
+const MaxDurationSeconds = flow.MaxDuration
 
 var (
 	// ErrTimeRange is returned by Add for a record whose Start or End
@@ -160,14 +161,8 @@ func (e *Encoder) Add(rec *flow.Record) error {
 	if rec.SrcAddr.Is6() || rec.DstAddr.Is6() {
 		return netflow.ErrUnsupported
 	}
-	start, end := rec.Start, rec.End
-	if end < start {
-		end = start
-	}
-	if end-start > MaxDurationSeconds {
-		end = start + MaxDurationSeconds
-	}
-	if start < 0 || end > maxUnixSecond {
+	start, end, err := flow.NormalizeTimes(rec.Start, rec.End)
+	if err != nil {
 		return ErrTimeRange
 	}
 	pkts, octets := rec.Packets, rec.Bytes

@@ -69,7 +69,7 @@ func TestRoundTrip(t *testing.T) {
 			recs: []flow.Record{
 				flags(v4("255.255.255.255", "0.0.0.0", 65535, 0, 255, math.MaxUint32, math.MaxUint32, t0, t0+600), 255),
 				v4("0.0.0.0", "255.255.255.255", 0, 65535, 0, 0, 0, t0, t0),
-				v4("1.2.3.4", "5.6.7.8", 0, 0, 1, 1, 84, 0, 0), // the epoch
+				v4("1.2.3.4", "5.6.7.8", 0, 0, 1, 1, 84, 1, 1), // the first second after the epoch (0 is "no time")
 				v4("1.2.3.4", "5.6.7.8", 0, 0, 1, 1, 84, math.MaxUint32, math.MaxUint32),
 			},
 			now: time.Unix(t0, 0),

@@ -45,10 +45,12 @@
 //	| interface-id | options (template 258): scope Interface (2, 4) and INPUT_SNMP (10, 4) = ifIndex, IF_NAME (82, 32) = ENI id | first time an encoder sees an ENI; NUL-padded, at most 31 bytes |
 //	| account-id, vpc-id, subnet-id, instance-id, traffic-path, region, az-id, pkt-src/dst-aws-service, sublocation-*, ecs-*, log-status | not carried | no v9 field type; separate them by receiver Source ID if needed |
 //
-// As in package nfv5, a record with end < start is sent with end = start
-// (nfdump would take FIRST > LAST for a counter wrap), and one longer than
-// MaxDurationSeconds with end = start + MaxDurationSeconds; times before
-// 1970 or after 2106 (32-bit unix_secs) are rejected with ErrTimeRange.
+// Times follow flow.NormalizeTimes, the rule of every encoder: a missing
+// start or end takes the other's value, a record with end < start is sent
+// with end = start (nfdump would take FIRST > LAST for a counter wrap), one
+// longer than MaxDurationSeconds with end = start + MaxDurationSeconds;
+// times before 1970 or after 2106 (32-bit unix_secs) are rejected with
+// ErrTimeRange.
 package nfv9
 
 import (
@@ -234,7 +236,7 @@ const maxSeconds = 1<<32 - 1
 
 // MaxDurationSeconds is the longest end - start one record can carry: its
 // Last must stay within netflow.MaxSpanMillis of the packet's boot.
-const MaxDurationSeconds = netflow.MaxSpanMillis / 1000
+const MaxDurationSeconds = flow.MaxDuration
 
 var (
 	// ErrTimeRange is returned by Add for a record whose start or end is
@@ -258,11 +260,10 @@ func (e *Encoder) Add(rec *flow.Record) error {
 	default:
 		return ErrAddress
 	}
-	lo, hi := rec.Start, rec.End
-	if lo < 0 || hi < 0 || lo > maxSeconds || hi > maxSeconds {
+	lo, hi, err := flow.NormalizeTimes(rec.Start, rec.End)
+	if err != nil {
 		return ErrTimeRange
 	}
-	hi = min(max(hi, lo), lo+MaxDurationSeconds)
 	withIf := e.ifaces.First(rec)
 
 	if pending := len(e.v4) + len(e.v6); pending > 0 {

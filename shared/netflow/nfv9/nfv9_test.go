@@ -250,7 +250,7 @@ func TestTimes(t *testing.T) {
 			rec("10.0.0.1", "10.0.0.5", t0-59*day, t0-59*day+10, nil),
 		}, time.Unix(t0, 0), 3},
 		{"48-day flow", []flow.Record{rec("10.0.0.1", "10.0.0.2", t0-48*day, t0, nil)}, time.Unix(t0, 0), 1},
-		{"epoch", []flow.Record{rec("10.0.0.1", "10.0.0.2", 0, 0, nil), rec("10.0.0.1", "10.0.0.2", 0, 5, nil)}, time.Unix(t0, 0), 1},
+		{"epoch", []flow.Record{rec("10.0.0.1", "10.0.0.2", 1, 1, nil), rec("10.0.0.1", "10.0.0.2", 1, 5, nil)}, time.Unix(t0, 0), 1},
 		{"2106", []flow.Record{rec("10.0.0.1", "10.0.0.2", maxSeconds-5, maxSeconds, nil)}, time.Unix(t0, 0), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

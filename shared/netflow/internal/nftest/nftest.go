@@ -120,13 +120,22 @@ type Iface struct {
 	Name    string
 }
 
-// ExpectFlow is the flow a collector should decode for r, FwEvt left 0.
+// BadTime reports whether r's times break the shared rule
+// (flow.NormalizeTimes), so that every encoder must reject it.
+func BadTime(r *flow.Record) bool {
+	_, _, err := flow.NormalizeTimes(r.Start, r.End)
+	return err != nil
+}
+
+// ExpectFlow is the flow a collector should decode for r, FwEvt left 0;
+// its times follow flow.NormalizeTimes.
 func ExpectFlow(r *flow.Record) Flow {
+	start, end, _ := flow.NormalizeTimes(r.Start, r.End)
 	return Flow{
 		Src: r.SrcAddr.String(), Dst: r.DstAddr.String(),
 		SrcPort: r.SrcPort, DstPort: r.DstPort, Proto: r.Protocol, Flags: r.TCPFlags,
 		In: r.InputIf(), Out: r.OutputIf(), Bytes: r.Bytes, Packets: r.Packets,
-		StartMs: r.Start * 1000, EndMs: r.End * 1000,
+		StartMs: start * 1000, EndMs: end * 1000,
 		Dir: ie.Direction(r.Direction), Fwd: ie.Forwarding(r.Action), Sampling: 1,
 	}
 }
@@ -429,6 +438,8 @@ func Unsupported(t *testing.T, newEnc NewEncoder, errAddress, errTimeRange error
 		{Rec("10.0.0.1", "10.0.0.2", -1, T0, nil), errTimeRange},
 		{Rec("10.0.0.1", "10.0.0.2", T0, -1, nil), errTimeRange},
 		{Rec("10.0.0.1", "10.0.0.2", T0, maxSeconds+1, nil), errTimeRange},
+		{Rec("10.0.0.1", "10.0.0.2", 0, 0, nil), errTimeRange},                           // no time at all
+		{Rec("10.0.0.1", "10.0.0.2", 99_999_999_999, 99_999_999_999, nil), errTimeRange}, // year 5138
 	} {
 		var frames int
 		enc, err := newEnc(func(netflow.Frame) error { frames++; return nil })
