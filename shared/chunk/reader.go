@@ -186,21 +186,30 @@ func (r *Reader) skipTo(target int64) (newlines int64, err error) {
 	return newlines, nil
 }
 
-// skipLine consumes bytes through the next newline.
-func (r *Reader) skipLine() error {
+// skipLine consumes bytes through the next newline. With limit >= 0 it
+// stops at offset limit too and reports found false: the line goes on past
+// it.
+func (r *Reader) skipLine(limit int64) (found bool, err error) {
 	for {
+		if limit >= 0 && r.off >= limit {
+			return false, nil
+		}
 		if len(r.cur) == 0 {
 			if err := r.fill(); err != nil {
-				return err
+				return false, err
 			}
 		}
-		if i := bytes.IndexByte(r.cur, '\n'); i >= 0 {
+		cur := r.cur
+		if limit >= 0 {
+			cur = cur[:min(int64(len(cur)), limit-r.off)]
+		}
+		if i := bytes.IndexByte(cur, '\n'); i >= 0 {
 			r.cur = r.cur[i+1:]
 			r.off += int64(i + 1)
-			return nil
+			return true, nil
 		}
-		r.off += int64(len(r.cur))
-		r.cur = nil
+		r.off += int64(len(cur))
+		r.cur = r.cur[len(cur):]
 	}
 }
 
@@ -231,8 +240,16 @@ func (r *Reader) start() error {
 		}
 	}
 	if partial {
-		if err := r.skipLine(); err != nil {
+		// The end of a line that starts in an earlier chunk. When it goes
+		// on past End (a long line), no line starts in this chunk: stop
+		// there rather than read the rest of the line.
+		found, err := r.skipLine(r.it.End)
+		if err != nil {
 			return err
+		}
+		if !found {
+			r.done = true
+			return nil
 		}
 		if r.lineNo > 0 {
 			r.lineNo++
@@ -282,7 +299,7 @@ func (r *Reader) Next() (Line, error) {
 				l.Text, l.Cut = r.carry, true
 				r.off += int64(len(r.cur))
 				r.cur = nil
-				if err := r.skipLine(); err != nil {
+				if _, err := r.skipLine(-1); err != nil {
 					if err != io.EOF {
 						return Line{}, r.fail(err)
 					}
