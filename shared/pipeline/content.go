@@ -78,8 +78,8 @@ func inspectContent(raw, head []byte, whole bool, format *flowlog.Format) (fireh
 	}
 	line, _, complete := bytes.Cut(head, []byte{'\n'})
 	complete = complete || whole
-	if bad, ok := binaryPrefix(line); ok {
-		return false, fmt.Errorf("%w: binary content (first bytes % x)", ErrNotFlowLog, bad)
+	if binaryPrefix(line) {
+		return false, fmt.Errorf("%w: binary content (first bytes % x)", ErrNotFlowLog, head[:min(len(head), 8)])
 	}
 	line = bytes.TrimRight(line, "\r")
 	switch {
@@ -103,19 +103,15 @@ func inspectContent(raw, head []byte, whole bool, format *flowlog.Format) (fireh
 
 // binaryPrefix reports whether line (the start of the first line) holds
 // bytes no flow-log text has: control characters other than tab and
-// carriage return, or invalid UTF-8. It returns the first bytes to show.
-func binaryPrefix(line []byte) ([]byte, bool) {
+// carriage return, or invalid UTF-8.
+func binaryPrefix(line []byte) bool {
 	l := line[:min(len(line), 4096)]
-	show := l[:min(len(l), 8)]
 	for _, c := range l {
 		if c < 0x20 && c != '\t' && c != '\r' || c == 0x7f {
-			return show, true
+			return true
 		}
 	}
-	if !utf8.Valid(l) && (len(l) == len(line) || !utf8.Valid(l[:max(len(l)-3, 0)])) {
-		return show, true
-	}
-	return nil, false
+	return !utf8.Valid(l) && (len(l) == len(line) || !utf8.Valid(l[:max(len(l)-3, 0)]))
 }
 
 // looksLikeRecord reports whether line could be a flow-log record of an
