@@ -85,6 +85,7 @@ locals {
     }
     parser = {
       FL2NF_ADDRESS_MODE   = var.address_mode
+      FL2NF_MAX_LINE_BYTES = tostring(var.max_line_bytes)
       FL2NF_STAGING_BUCKET = local.staging_bucket_name
       FL2NF_LOG_LEVEL      = var.log_level
     }

@@ -171,6 +171,17 @@ variable "small_object_bytes" {
   }
 }
 
+variable "max_line_bytes" {
+  description = "FL2NF_MAX_LINE_BYTES: the longest line (or Firehose record) the parser reads; a longer one is counted as a malformed line and skipped without being buffered. Real flow-log lines are under 1 KiB."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = var.max_line_bytes >= 16384 && var.max_line_bytes <= 268435456 && floor(var.max_line_bytes) == var.max_line_bytes
+    error_message = "max_line_bytes must be an integer from 16 KiB to 256 MiB."
+  }
+}
+
 variable "max_chunks" {
   description = "FL2NF_MAX_CHUNKS: most chunks per object. At most 256 (contract.MaxChunks); with more than 4 receivers the splitter also caps chunks at 1024 / receivers so every state stays under the 256 KiB Step Functions limit."
   type        = number

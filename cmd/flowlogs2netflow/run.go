@@ -97,6 +97,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		indexed     bool
 		cpuProfile  string
 		smallObject int64 = config.DefaultSmallObjectBytes
+		maxLine     int64 = config.DefaultMaxLineBytes
 	)
 	fs := newFlagSet("run", stderr, runHelp)
 	fs.Var(&to, "to", "receiver URL (repeatable)")
@@ -111,6 +112,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs.Var(sizeFlag{&chunkSize}, "chunk-size", "uncompressed bytes per chunk (e.g. 4MiB, 64MiB)")
 	fs.BoolVar(&indexed, "indexed", false, "plan chunks with the gzip checkpoint index, as the Lambdas do (decodes the object twice)")
 	fs.Var(sizeFlag{&smallObject}, "small-object", "objects smaller than this (compressed) are one chunk, without an index pass")
+	fs.Var(sizeFlag{&maxLine}, "max-line-bytes", "longest line read (e.g. 64KiB); a longer line is counted malformed and skipped")
 	fs.Var(sizeFlag{&writeBuffer}, "write-buffer", "UDP socket send buffer (e.g. 4MiB); 0 keeps the system default")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file (for performance work)")
 	if err := parseFlags(fs, args); err != nil {
@@ -131,7 +133,10 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		problems = append(problems, err)
 	}
-	popts := flowlog.Options{}
+	popts := flowlog.Options{MaxLineBytes: int(maxLine)}
+	if err := config.ValidMaxLineBytes(maxLine); err != nil {
+		problems = append(problems, fmt.Errorf("--max-line-bytes: %w", err))
+	}
 	if format != "" {
 		f, err := flowlog.ParseFormat(format)
 		if err != nil {

@@ -32,10 +32,11 @@ func main() {
 	}
 	s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
 	h := &handler.Parser{
-		S3:          s3c,
-		Staging:     &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
-		AddressMode: mode,
-		Log:         slog.New(slog.NewJSONHandler(os.Stderr, nil)),
+		S3:           s3c,
+		Staging:      &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
+		AddressMode:  mode,
+		MaxLineBytes: int(cfg.MaxLineBytes),
+		Log:          slog.New(slog.NewJSONHandler(os.Stderr, nil)),
 	}
 	lambda.Start(h.Handle)
 }

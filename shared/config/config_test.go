@@ -100,3 +100,24 @@ func TestMaxChunks(t *testing.T) {
 		})
 	}
 }
+
+func TestMaxLineBytes(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want int64
+		ok   bool
+	}{
+		{"", DefaultMaxLineBytes, true},
+		{"1MiB", 1 << 20, true},
+		{"16KiB", 16 << 10, true},
+		{"1KiB", 0, false},
+		{"1GiB", 0, false},
+		{"lots", 0, false},
+	} {
+		env := map[string]string{EnvMaxLineBytes: tc.env}
+		c, err := FromEnv(func(k string) string { return env[k] }, Need{})
+		if (err == nil) != tc.ok || tc.ok && c.MaxLineBytes != tc.want {
+			t.Errorf("%s=%q: %d, %v", EnvMaxLineBytes, tc.env, c.MaxLineBytes, err)
+		}
+	}
+}

@@ -477,3 +477,39 @@ func TestNoOmitEmptyOnPathFields(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckObject(t *testing.T) {
+	sk := func(kv ...any) map[string]int64 {
+		m := map[string]int64{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = int64(kv[i+1].(int))
+		}
+		return m
+	}
+	cases := []struct {
+		name string
+		c    Counts
+		fail bool
+	}{
+		{"all malformed", Counts{Lines: 3, Skipped: sk(SkipHeader, 1, SkipMalformed, 2)}, true},
+		{"malformed and blank", Counts{Lines: 3, Skipped: sk(SkipBlank, 2, SkipMalformed, 1)}, true},
+		{"one record", Counts{Lines: 3, Records: 1, Skipped: sk(SkipMalformed, 2)}, false},
+		{"nodata is valid", Counts{Lines: 2, Skipped: sk(SkipNoData, 1, SkipMalformed, 1)}, false},
+		{"skipdata is valid", Counts{Lines: 2, Skipped: sk(SkipSkipData, 1, SkipMalformed, 1)}, false},
+		{"filtered is valid", Counts{Lines: 2, Skipped: sk(SkipFiltered, 1, SkipMalformed, 1)}, false},
+		{"only a header", Counts{Lines: 1, Skipped: sk(SkipHeader, 1)}, false},
+		{"nothing", Counts{}, false},
+	}
+	for _, tc := range cases {
+		err := CheckObject(tc.c, []string{"line 2: bad", "line 3: bad", "line 4: bad", "line 5: hidden"})
+		if (err != nil) != tc.fail || err != nil && !errors.Is(err, ErrAllMalformed) {
+			t.Errorf("%s: CheckObject = %v, want failure %v", tc.name, err, tc.fail)
+		}
+		if err != nil && (!strings.Contains(err.Error(), "first: line 2: bad; line 3: bad; line 4: bad") || strings.Contains(err.Error(), "hidden")) {
+			t.Errorf("%s: error %q", tc.name, err)
+		}
+	}
+	if s := CutFirstError(strings.Repeat("x", 500)); len(s) != MaxFirstError {
+		t.Errorf("CutFirstError: %d bytes", len(s))
+	}
+}

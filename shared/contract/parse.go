@@ -117,6 +117,11 @@ type ParseOutput struct {
 	// negated when the chunk's LineBase is unknown) of the first malformed
 	// line, 0 if none.
 	FirstMalformed int64 `json:"first_malformed,omitempty"`
+	// FirstError is the first malformed line's report (at most
+	// MaxFirstError bytes), set only in the first FirstErrorChunks chunks
+	// and only when the chunk has no valid line: what CheckObject's error
+	// quotes.
+	FirstError string `json:"first_error,omitempty"`
 	// Out has one entry per plan receiver, in plan order.
 	Out []ReceiverOutput `json:"out"`
 }
@@ -156,4 +161,56 @@ func (o ParseOutput) Validate(receivers []Receiver) error {
 		return fmt.Errorf("parse output of chunk %d: %w", o.Chunk, err)
 	}
 	return nil
+}
+
+// ErrAllMalformed is returned by CheckObject for an object none of whose
+// data lines is a flow-log line.
+var ErrAllMalformed = errors.New("every data line is malformed")
+
+// Bounds of ParseOutput.FirstError.
+const (
+	// FirstErrorChunks is how many leading chunks report FirstError: an
+	// object that fails CheckObject has no valid line in any chunk, so its
+	// first chunks name the reason, and the Parse Map output stays bounded.
+	FirstErrorChunks = 2
+	// MaxFirstError bounds FirstError, in bytes.
+	MaxFirstError = 160
+)
+
+// CheckObject is the rule every run applies to a whole object once all its
+// chunks are parsed, before anything is reserved or sent: an object with
+// at least one malformed line and no valid flow-log line (no record, no
+// NODATA or SKIPDATA line, nothing filtered; header and blank lines do not
+// count) fails, with an error wrapping ErrAllMalformed that gives the
+// counts and the first reasons. Such an object is not a flow log of the
+// format the run reads (e.g. a header without srcaddr, a binary object read
+// with --format), and sending nothing while reporting success would lose it
+// silently.
+func CheckObject(c Counts, reasons []string) error {
+	malformed := c.Skipped[SkipMalformed]
+	valid := c.Records + c.Skipped[SkipNoData] + c.Skipped[SkipSkipData] + c.Skipped[SkipFiltered]
+	if malformed == 0 || valid > 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%d of %d lines malformed, no flow-log record", malformed, c.Lines)
+	if len(reasons) > 3 {
+		reasons = reasons[:3]
+	}
+	for i, r := range reasons {
+		if i == 0 {
+			msg += "; first: "
+		} else {
+			msg += "; "
+		}
+		msg += r
+	}
+	return fmt.Errorf("%w: %s", ErrAllMalformed, msg)
+}
+
+// CutFirstError shortens a malformed-line report to MaxFirstError bytes.
+func CutFirstError(s string) string {
+	if len(s) <= MaxFirstError {
+		return s
+	}
+	return s[:MaxFirstError-3] + "..."
 }

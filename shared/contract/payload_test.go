@@ -58,6 +58,9 @@ func worstCase(nr int) SampleSet {
 			UStart: 999_999_999_999, UEnd: 999_999_999_999, Checkpoint: 99_999, LineBase: 9_999_999_999,
 		})
 		p := ParseOutput{Chunk: i, FirstMalformed: -999_999_999}
+		if i < FirstErrorChunks {
+			p.FirstError = strings.Repeat("<", MaxFirstError) // 6 bytes each in JSON (\u003c)
+		}
 		p.Counts = Counts{Records: 999_999_999, Skipped: allSkips(999_999_999)}
 		p.Counts.Lines = p.Counts.Records + p.Counts.SkippedTotal()
 		for _, r := range receivers {

@@ -192,7 +192,9 @@ type ReserveFunc func(r Receiver, n uint64) (first uint64, err error)
 // reserve, in receiver order), splits each into per-chunk ranges in chunk
 // order and builds the output: one SendStream per receiver with frames,
 // holding its chunks in order. Errors from reserve are returned wrapped;
-// accounting problems wrap ErrAccounting.
+// accounting problems wrap ErrAccounting; an object that fails CheckObject
+// (every data line malformed) gets an error wrapping ErrAllMalformed and
+// no reservation.
 func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
 	parsed, err := checkReserveInput(in)
 	if err != nil {
@@ -209,8 +211,15 @@ func Allocate(in ReserveInput, reserve ReserveFunc) (ReserveOutput, error) {
 			Receivers: make([]ReceiverSummary, len(in.Receivers)),
 		},
 	}
+	var reasons []string
 	for _, p := range parsed {
 		out.Summary.Counts.Add(p.Counts)
+		if p.FirstError != "" {
+			reasons = append(reasons, p.FirstError)
+		}
+	}
+	if err := CheckObject(out.Summary.Counts, reasons); err != nil {
+		return ReserveOutput{}, err
 	}
 	for ri, r := range in.Receivers {
 		rs := &out.Summary.Receivers[ri]

@@ -20,6 +20,7 @@ var (
 	ErrInvalidValue   = errors.New("invalid value")
 	ErrHeaderMismatch = errors.New("header line differs from the object's format")
 	ErrFirehose       = errors.New("invalid firehose record")
+	ErrLineTooLong    = errors.New("line too long")
 )
 
 // LineError describes a malformed line. Callers add the object name:

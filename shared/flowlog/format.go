@@ -102,17 +102,17 @@ func newFormat(toks [][]byte) (*Format, error) {
 	for i := range f.col {
 		f.col[i] = -1
 	}
-	seen := make(map[string]bool, len(toks))
+	seen := make(map[string]int, len(toks))
 	known := false
 	for i, tok := range toks {
 		name, ok := normalizeName(nil, tok)
 		if !ok {
 			return nil, fmt.Errorf("field %d %q: not a field name: %w", i+1, tok, ErrFormat)
 		}
-		if seen[string(name)] {
-			return nil, fmt.Errorf("field %d %q: duplicate: %w", i+1, tok, ErrFormat)
+		if j, dup := seen[string(name)]; dup {
+			return nil, fmt.Errorf("field %q in column %d duplicates column %d: %w", tok, i+1, j, ErrFormat)
 		}
-		seen[string(name)] = true
+		seen[string(name)] = i + 1
 		fld := byName[string(name)]
 		f.names[i], f.cols[i] = string(name), fld
 		if fld != fUnknown {
@@ -235,6 +235,11 @@ func (f *Format) matchesHeader(line []byte) bool {
 	}
 	return i == len(f.names)
 }
+
+// LooksLikeHeader reports whether line could be a header line (only
+// field-name tokens, at least one a known field), valid or not: ParseHeader
+// says why such a line is not a valid header (e.g. a duplicated field).
+func LooksLikeHeader(line []byte) bool { return looksLikeHeader(trimLine(line)) }
 
 // looksLikeHeader reports whether line (trimmed) could be a header: only
 // field-name tokens, at least one of them a known field. It does not

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -77,18 +78,69 @@ func TestLineReader(t *testing.T) {
 	}
 }
 
+// TestLineReaderLongLine: a line or record longer than the maximum is
+// yielded as its first max+1 bytes and the rest discarded; the lines after
+// it keep their numbers, whatever the read sizes.
 func TestLineReaderLongLine(t *testing.T) {
-	in := "a\n" + strings.Repeat("x", MaxLineSize+10) + "\nb\n"
-	lr := NewLineReader(strings.NewReader(in))
-	var n int
-	for lr.Next() {
-		n++
+	const max = MinMaxLineBytes
+	long := strings.Repeat("x", 5*max)
+	cut := long[:max+1]
+	fh := func(m string) string { return `{"message":"` + m + `"}` }
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"text", "a\n" + long + "\nb\n", []string{"a", cut, "b"}},
+		{"text at the limit", "a\n" + long[:max] + "\nb\n", []string{"a", long[:max], "b"}},
+		{"text at the limit with cr", "a\n" + long[:max] + "\r\nb\n", []string{"a", long[:max] + "\r", "b"}},
+		{"text long last line", "a\n" + long, []string{"a", cut}},
+		{"text nul padding", "a\n" + strings.Repeat("\x00", 3*max) + "b\nc\n", []string{"a", strings.Repeat("\x00", max+1), "c"}},
+		{"text two long lines", long + "\n" + long + "\nz", []string{cut, cut, "z"}},
+		{"firehose record", fh("a") + fh(long) + fh("b"), []string{"a", `{"message":"` + long[:max+1-12], "b"}},
+		{"firehose record with braces", fh("a") + fh(strings.Repeat(`}{\"`, max)) + fh("b"), []string{"a", (`{"message":"` + strings.Repeat(`}{\"`, max))[:max+1], "b"}},
+		{"firehose long text between records", fh("a") + long + fh("b"), []string{"a", cut, "b"}},
+		{"firehose unterminated", fh("a") + `{"message":"` + long, []string{"a", (`{"message":"` + long)[:max+1]}},
 	}
-	err := lr.Err()
-	if !errors.Is(err, bufio.ErrTooLong) || !strings.Contains(err.Error(), "line 2") || n != 1 {
-		t.Errorf("after %d lines: Err() = %v, want ErrTooLong on line 2", n, err)
+	for _, tc := range tests {
+		for _, r := range []struct {
+			name string
+			wrap func(string) io.Reader
+		}{
+			{"whole", func(s string) io.Reader { return strings.NewReader(s) }},
+			{"one byte at a time", func(s string) io.Reader { return iotest.OneByteReader(strings.NewReader(s)) }},
+			{"half reads", func(s string) io.Reader { return iotest.HalfReader(strings.NewReader(s)) }},
+		} {
+			t.Run(tc.name+"/"+r.name, func(t *testing.T) {
+				var want []numberedLine
+				for i, l := range tc.want {
+					want = append(want, numberedLine{int64(i + 1), l})
+				}
+				got := readLines(t, NewLineReaderMax(r.wrap(tc.in), max))
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("lines (-want +got):\n%s", diff)
+				}
+			})
+		}
 	}
 }
+
+// TestLineReaderBoundedBuffer: a line of many megabytes never grows the
+// reader's buffer.
+func TestLineReaderBoundedBuffer(t *testing.T) {
+	lr := NewLineReaderMax(io.MultiReader(strings.NewReader("a\n"), io.LimitReader(nulReader{}, 64<<20), strings.NewReader("\nb\n")), 0)
+	got := readLines(t, lr)
+	if len(got) != 3 || got[2] != (numberedLine{3, "b"}) || len(got[1].Text) != DefaultMaxLineBytes+1 {
+		t.Errorf("lines: %d, last %+v", len(got), got[len(got)-1])
+	}
+	if cap(lr.buf) > 2*readBufferSize {
+		t.Errorf("buffer grew to %d bytes", cap(lr.buf))
+	}
+}
+
+type nulReader struct{}
+
+func (nulReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestLineReaderReadError(t *testing.T) {
 	boom := errors.New("boom")

@@ -17,6 +17,20 @@ type Options struct {
 	// Filter, when set, is called for every record; false skips the line
 	// as ReasonFiltered.
 	Filter func(*flow.Record) bool
+	// MaxLineBytes is the maximum length of a line (its bytes before the
+	// '\n', a '\r' included); a longer line is malformed (ErrLineTooLong).
+	// 0 means DefaultMaxLineBytes. The line readers (LineReader,
+	// chunk.Reader, the streamed cutter) cut longer lines to MaxLineBytes+1
+	// bytes so that this rule sees them without buffering them whole.
+	MaxLineBytes int
+}
+
+// MaxLine returns the maximum line length o sets.
+func (o Options) MaxLine() int {
+	if o.MaxLineBytes > 0 {
+		return o.MaxLineBytes
+	}
+	return DefaultMaxLineBytes
 }
 
 // MaxErrors is how many malformed-line errors a Parser keeps for reports.
@@ -96,7 +110,7 @@ func (p *Parser) ParseLine(line []byte, lineNo int64, rec *flow.Record) (SkipRea
 // stops at the first error from r, fn or ErrNoFormat; malformed lines are
 // counted (see Counts and Errors), not returned.
 func (p *Parser) Scan(r io.Reader, fn func(rec *flow.Record) error) error {
-	lr := NewLineReader(r)
+	lr := NewLineReaderMax(r, p.opts.MaxLine())
 	var rec flow.Record
 	for lr.Next() {
 		reason, err := p.ParseLine(lr.Line(), lr.LineNo(), &rec)
@@ -118,6 +132,9 @@ func (p *Parser) Scan(r io.Reader, fn func(rec *flow.Record) error) error {
 // parse does ParseLine's work without counting. lerr is set for malformed
 // lines, err for ErrNoFormat.
 func (p *Parser) parse(line []byte, lineNo int64, rec *flow.Record) (r SkipReason, lerr *LineError, err error) {
+	if max := p.opts.MaxLine(); len(line) > max {
+		return ReasonMalformed, &LineError{Line: lineNo, Err: fmt.Errorf("longer than %d bytes (the maximum line length): %w", max, ErrLineTooLong)}, nil
+	}
 	line = trimLine(line)
 	if len(line) == 0 {
 		return ReasonBlank, nil, nil

@@ -350,3 +350,24 @@ func TestTimeRule(t *testing.T) {
 		})
 	}
 }
+
+// TestParseLineTooLong: a line longer than MaxLineBytes (a '\r' counted)
+// is malformed with ErrLineTooLong; one at the limit is parsed.
+func TestParseLineTooLong(t *testing.T) {
+	const max = MinMaxLineBytes
+	p := NewParser(Options{Format: DefaultFormat, MaxLineBytes: max})
+	var rec flow.Record
+	at := defaultLine + strings.Repeat(" ", max-len(defaultLine))
+	if r, err := p.ParseLine([]byte(at), 1, &rec); r != ReasonNone || err != nil {
+		t.Errorf("line of %d bytes: %v, %v", len(at), r, err)
+	}
+	for _, long := range []string{at + " ", at + "\r", strings.Repeat("x", 10*max)} {
+		r, err := p.ParseLine([]byte(long), 2, &rec)
+		if r != ReasonMalformed || !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "line 2: longer than 16384 bytes") {
+			t.Errorf("line of %d bytes: %v, %v", len(long), r, err)
+		}
+	}
+	if c := p.Counts(); c.Records != 1 || c.Skipped[ReasonMalformed] != 3 {
+		t.Errorf("counts %+v", c)
+	}
+}

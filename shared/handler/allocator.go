@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,6 +37,9 @@ func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contr
 		}
 		return rng.First, nil
 	})
+	if errors.Is(err, contract.ErrAllMalformed) {
+		err = fmt.Errorf("%w: %w", errInvalid, err)
+	}
 	if err != nil {
 		return out, classify(fmt.Errorf("reserve for %s: %w", in.Object.URI(), err))
 	}

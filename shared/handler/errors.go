@@ -54,7 +54,7 @@ func classify(err error) error {
 // gzip stream or index), as opposed to a failure to read them.
 func isCorrupt(err error) bool {
 	if errors.Is(err, inflate.ErrCorrupt) || errors.Is(err, inflate.ErrHeader) || errors.Is(err, inflate.ErrChecksum) ||
-		errors.Is(err, gzindex.ErrFormat) || errors.Is(err, chunk.ErrIndex) || errors.Is(err, chunk.ErrLineTooLong) ||
+		errors.Is(err, gzindex.ErrFormat) || errors.Is(err, chunk.ErrIndex) ||
 		errors.Is(err, chunk.ErrRange) {
 		return true
 	}

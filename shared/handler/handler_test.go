@@ -115,6 +115,13 @@ func TestSplitter(t *testing.T) {
 		{"no header and no format", "plain.log", []byte("2 123 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n"), "", "no header line"},
 		{"missing object", "missing.log.gz", nil, "", "missing.log.gz"},
 		{"corrupt gzip", "corrupt.log.gz", corrupt(buf.Bytes()), "", "compressed byte"},
+		{"empty object", "empty.log.gz", []byte{}, "", "empty.log.gz: object is empty"},
+		{"gzip of nothing", "nothing.log.gz", gzipBytes(nil), "", "object is empty"},
+		{"gzip inside gzip", "twice.log.gz", gzipBytes(buf.Bytes()), "", "gzip inside gzip"},
+		{"cloudwatch", "cw.gz", gzipBytes([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[]}`)), "${version} ${srcaddr}", "CloudWatch Logs subscription payload, not supported yet"},
+		{"parquet", "x.parquet", []byte("PAR1\x15\x04PAR1"), "", "Parquet flow logs are not supported yet"},
+		{"duplicated header field", "dup.log", []byte("version srcaddr dstaddr dstaddr\n"), "", `field "dstaddr" in column 4 duplicates column 3`},
+		{"not a flow log", "text.log", []byte("hello\n"), "", "not a flow log"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.body != nil {
@@ -127,6 +134,39 @@ func TestSplitter(t *testing.T) {
 				t.Errorf("err = %v (%T), want InvalidInputError mentioning %q", err, err, tc.want)
 			}
 		})
+	}
+}
+
+func gzipBytes(b []byte) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Write(b)
+	zw.Close()
+	return out.Bytes()
+}
+
+// TestAllocatorAllMalformed: an object whose every data line is malformed
+// fails the Reserve step as invalid input naming the object and the first
+// reason, before any reservation.
+func TestAllocatorAllMalformed(t *testing.T) {
+	metricsOut = io.Discard
+	rs := []contract.Receiver{{ID: "r0", URL: "netflow5://127.0.0.1:9"}}
+	in := contract.ReserveInput{ExecutionID: "arn:x:exec", Object: contract.ObjectRef{Bucket: "logs", Key: "bad.log.gz", ETag: `"e"`, Size: 9},
+		StagingPrefix: "p/", Receivers: rs, Parsed: []contract.ParseOutput{
+			{Chunk: 0, Counts: contract.Counts{Lines: 3, Skipped: map[string]int64{contract.SkipHeader: 1, contract.SkipMalformed: 2}},
+				FirstMalformed: 2, FirstError: "line 2: format has no srcaddr: missing address", Out: []contract.ReceiverOutput{{Receiver: "r0"}}},
+			{Chunk: 1, Counts: contract.Counts{Lines: 1, Skipped: map[string]int64{contract.SkipMalformed: 1}}, FirstMalformed: 4,
+				Out: []contract.ReceiverOutput{{Receiver: "r0"}}},
+		}}
+	_, err := (&Allocator{}).Handle(t.Context(), in)
+	var inv *sfnerr.InvalidInputError
+	if !errors.As(err, &inv) || !errors.Is(err, contract.ErrAllMalformed) {
+		t.Fatalf("err = %v (%T), want InvalidInputError wrapping ErrAllMalformed", err, err)
+	}
+	for _, want := range []string{"s3://logs/bad.log.gz", "3 of 4 lines malformed", "line 2: format has no srcaddr"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
@@ -29,7 +30,10 @@ type Parser struct {
 	S3          awsio.S3API
 	Staging     staging.Store
 	AddressMode flowlog.AddressMode
-	Log         *slog.Logger
+	// MaxLineBytes is the maximum line length (FL2NF_MAX_LINE_BYTES);
+	// 0 means flowlog.DefaultMaxLineBytes.
+	MaxLineBytes int
+	Log          *slog.Logger
 }
 
 // Handle parses one chunk.
@@ -81,7 +85,8 @@ func (p *Parser) parse(ctx context.Context, in contract.ParseInput) (contract.Pa
 		it.Bit, it.Out = cp.Bit, cp.Out
 		index = chunk.BytesSource(b)
 	}
-	lines, closer, err := pipeline.ChunkLines(ctx, obj, it, index, in.Format.Framing == contract.FramingJSON)
+	popts := flowlog.Options{Format: format, AddressMode: p.AddressMode, MaxLineBytes: p.MaxLineBytes}
+	lines, closer, err := pipeline.ChunkLines(ctx, obj, it, index, in.Format.Framing == contract.FramingJSON, popts.MaxLine())
 	if err != nil {
 		return out, err
 	}
@@ -95,7 +100,7 @@ func (p *Parser) parse(ctx context.Context, in contract.ParseInput) (contract.Pa
 		Chunk:     in.Chunk.Index,
 		Lines:     lines,
 		Header:    header,
-		Parser:    flowlog.Options{Format: format, AddressMode: p.AddressMode},
+		Parser:    popts,
 		Receivers: rs,
 		Staging:   p.Staging,
 		KeyPrefix: in.StagingPrefix,
@@ -103,17 +108,14 @@ func (p *Parser) parse(ctx context.Context, in contract.ParseInput) (contract.Pa
 	if err != nil {
 		return out, err
 	}
-	out.Counts = contract.Counts{Lines: res.Counts.Lines, Records: res.Counts.Records}
-	for _, r := range flowlog.SkipReasons() {
-		if n := res.Counts.Skipped[r]; n > 0 {
-			if out.Counts.Skipped == nil {
-				out.Counts.Skipped = map[string]int64{}
-			}
-			out.Counts.Skipped[r.String()] = n
-		}
-	}
+	out.Counts = pipeline.ContractCounts(res.Counts)
 	if len(res.Errors) > 0 {
 		out.FirstMalformed = res.FirstMalformed
+		if in.Chunk.Index < contract.FirstErrorChunks && contract.CheckObject(out.Counts, nil) != nil {
+			// No valid line in the chunk: the object may fail CheckObject
+			// at the Reserve step, whose error quotes this.
+			out.FirstError = contract.CutFirstError(strings.TrimPrefix(res.Errors[0], in.Object.URI()+": "))
+		}
 		log := p.Log
 		if log == nil {
 			log = slog.New(slog.NewJSONHandler(os.Stderr, nil))

@@ -94,7 +94,7 @@ func (s *Splitter) plan(ctx context.Context, in contract.PlanInput) (contract.Pl
 		ChunkSize: s.Config.ChunkSize, SmallObject: s.Config.SmallObjectBytes, MaxChunks: maxChunks, Format: s.Format,
 	})
 	if err != nil {
-		if errors.Is(err, pipeline.ErrNoFormat) {
+		if unreadable(err) {
 			err = fmt.Errorf("%w: %w", errInvalid, err)
 		}
 		return out, err // classify marks a corrupt object as invalid input
@@ -170,4 +170,16 @@ func chunkItem(c contract.ChunkRef, f contract.Format) chunk.Item {
 		it.CP = c.Checkpoint
 	}
 	return it
+}
+
+// unreadable reports whether a plan error says the object's content is not
+// flow-log text this program reads (retrying cannot change that).
+func unreadable(err error) bool {
+	for _, e := range []error{pipeline.ErrNoFormat, pipeline.ErrEmpty, pipeline.ErrNestedGzip, pipeline.ErrCloudWatch,
+		pipeline.ErrParquet, pipeline.ErrNotFlowLog, pipeline.ErrHeader} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +8,6 @@ import (
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 )
 
 // ErrNoFormat is returned by PlanObject for an object with neither a header
@@ -44,7 +41,7 @@ type ObjectPlan struct {
 // large gzip object, the whole object once to build the checkpoint index)
 // and cuts it into chunks. It never writes to the object.
 func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOptions) (*ObjectPlan, error) {
-	firehose, err := sniffFirehose(ctx, src)
+	firehose, err := inspectSource(ctx, src, opt.Format)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", name, err)
 	}
@@ -54,10 +51,7 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 		copt.MaxChunks = 1
 		copt.SmallObject = src.Size() + 1
 	} else {
-		copt.IsHeader = func(line []byte) bool {
-			_, err := flowlog.ParseHeader(line)
-			return err == nil
-		}
+		copt.IsHeader = func(line []byte) bool { return headerFormat(line) != nil }
 	}
 	cp, idx, err := chunk.NewPlan(ctx, src, copt)
 	if err != nil {
@@ -84,41 +78,31 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 	return p, nil
 }
 
-// sniffFirehose reports whether the object's content starts with '{'.
-func sniffFirehose(ctx context.Context, src chunk.Source) (bool, error) {
-	n := min(src.Size(), 64<<10)
-	if n == 0 {
-		return false, nil
-	}
-	rc, err := src.OpenRange(ctx, 0, n)
+// inspectSource reads the start of src and checks its content
+// (inspectContent): it reports whether it holds Firehose records.
+func inspectSource(ctx context.Context, src chunk.Source, format *flowlog.Format) (bool, error) {
+	raw, head, whole, err := sniffSource(ctx, src)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("read: %w", err)
 	}
-	defer rc.Close()
-	r := decompressed(rc)
-	buf := make([]byte, 512)
-	k, err := io.ReadFull(r, buf)
-	if err != nil && k == 0 && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		// A damaged or short prefix: let the plan report it.
-		return false, nil
-	}
-	t := bytes.TrimLeft(buf[:k], " \t\r\n")
-	return len(t) > 0 && t[0] == '{', nil
+	return inspectContent(raw, head, whole, format)
 }
 
 // ChunkLines opens the lines of one plan item: the chunk reader for text
 // and indexed gzip, or for a Firehose object a line reader over the whole
-// object (which splits concatenated records). index is the stored
-// checkpoint index for indexed items.
-func ChunkLines(ctx context.Context, src chunk.Source, it chunk.Item, index chunk.Source, firehose bool) (LineSource, io.Closer, error) {
+// object (which splits concatenated records; memory is bounded by maxLine,
+// the longest record it buffers). index is the stored checkpoint index for
+// indexed items. Lines longer than maxLine (0: the default) are cut to
+// maxLine+1 bytes, for the parser to count as malformed.
+func ChunkLines(ctx context.Context, src chunk.Source, it chunk.Item, index chunk.Source, firehose bool, maxLine int) (LineSource, io.Closer, error) {
 	if firehose {
 		rc, err := src.OpenRange(ctx, 0, src.Size())
 		if err != nil {
 			return nil, nil, err
 		}
-		return flowlog.NewLineReader(decompressed(rc)), rc, nil
+		return flowlog.NewLineReaderMax(decompressed(rc), maxLine), rc, nil
 	}
-	cr, err := chunk.Open(ctx, src, it, index, nil)
+	cr, err := chunk.Open(ctx, src, it, index, &chunk.ReaderOptions{MaxLineLen: maxLine})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,13 +140,3 @@ func (c *chunkLines) LineNo() int64 {
 }
 
 func (c *chunkLines) Err() error { return c.err }
-
-// decompressed returns the content of r: inflated when it starts with the
-// gzip magic (single or multi-member), as is otherwise.
-func decompressed(r io.Reader) io.Reader {
-	br := bufio.NewReaderSize(r, 256<<10)
-	if m, _ := br.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		return inflate.NewReader(br, nil)
-	}
-	return br
-}

@@ -3,6 +3,10 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
@@ -46,4 +50,37 @@ func Reserve(ctx context.Context, store seq.Store, claim string, receivers []rec
 		}
 	}
 	return ranges, totals, nil
+}
+
+// ContractCounts converts parser counts to the contract's form (zero
+// reasons omitted).
+func ContractCounts(c flowlog.Counts) contract.Counts {
+	out := contract.Counts{Lines: c.Lines, Records: c.Records}
+	for _, r := range flowlog.SkipReasons() {
+		if n := c.Skipped[r]; n > 0 {
+			if out.Skipped == nil {
+				out.Skipped = map[string]int64{}
+			}
+			out.Skipped[r.String()] = n
+		}
+	}
+	return out
+}
+
+// CheckObject applies contract.CheckObject, the rule the allocator Lambda
+// applies too, to the parsed chunks of object name: an object whose every
+// data line is malformed fails before anything is reserved or sent.
+func CheckObject(name string, chunks []ChunkResult) error {
+	var total flowlog.Counts
+	var reasons []string
+	for _, c := range chunks {
+		total.Add(c.Counts)
+		for _, e := range c.Errors {
+			reasons = append(reasons, strings.TrimPrefix(e, name+": "))
+		}
+	}
+	if err := contract.CheckObject(ContractCounts(total), reasons); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }

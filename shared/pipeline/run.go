@@ -94,12 +94,16 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 	if r.Progress != nil {
 		src = &progressReader{r: rc, fn: r.Progress}
 	}
-	lines := decompressed(src)
+	// The same content checks as the Plan step of objects read by range.
+	raw, head, whole, content := sniffStream(src)
+	if _, err := inspectContent(raw, head, whole, r.Parser.Format); err != nil {
+		return fmt.Errorf("plan %s: %w", in.Name, err)
+	}
 	prefix := fmt.Sprintf("%s/", safeKey(claim))
 	res, err := Parse(ctx, ParseInput{
 		Object:    in.Name,
 		Chunk:     0,
-		Lines:     flowlog.NewLineReader(lines),
+		Lines:     flowlog.NewLineReaderMax(content, r.Parser.MaxLine()),
 		Parser:    r.Parser,
 		Receivers: r.Receivers,
 		Staging:   r.Staging,
@@ -109,7 +113,7 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 		return err
 	}
 	chunks := []ChunkResult{res}
-	return r.reserveAndSend(ctx, claim, chunks)
+	return r.reserveAndSend(ctx, in.Name, claim, chunks)
 }
 
 // runChunked plans the object, parses its chunks on Workers goroutines and
@@ -181,12 +185,12 @@ func (r *Runner) runChunked(ctx context.Context, in Input, claim string) error {
 	if err := context.Cause(ctx); err != nil && ctx.Err() != context.Canceled {
 		return err
 	}
-	return r.reserveAndSend(ctx, claim, results)
+	return r.reserveAndSend(ctx, in.Name, claim, results)
 }
 
 func (r *Runner) parseChunk(ctx context.Context, name string, src chunk.Source, plan *ObjectPlan, index chunk.Source, popts flowlog.Options, prefix string, i int, out *ChunkResult) error {
 	it := plan.Chunks.Items[i]
-	lines, closer, err := ChunkLines(ctx, src, it, index, plan.Firehose)
+	lines, closer, err := ChunkLines(ctx, src, it, index, plan.Firehose, popts.MaxLine())
 	if err != nil {
 		return fmt.Errorf("%s chunk %d: %w", name, i, err)
 	}
@@ -206,11 +210,16 @@ func (r *Runner) parseChunk(ctx context.Context, name string, src chunk.Source, 
 	return nil
 }
 
-func (r *Runner) reserveAndSend(ctx context.Context, claim string, chunks []ChunkResult) error {
+func (r *Runner) reserveAndSend(ctx context.Context, name, claim string, chunks []ChunkResult) error {
 	for _, c := range chunks {
 		r.Summary.AddChunk(c)
 	}
 	r.Summary.Objects++
+	// Counted above, but nothing is reserved or sent for an object whose
+	// every data line is malformed.
+	if err := CheckObject(name, chunks); err != nil {
+		return err
+	}
 	ranges, totals, err := Reserve(ctx, r.Seq, claim, r.Receivers, chunks)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
@@ -27,7 +28,12 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 		return fmt.Errorf("open %s: %w", in.Name, err)
 	}
 	defer closer.Close()
-	if firehose, err := sniffFirehose(ctx, src); err != nil || firehose {
+	// The same content checks as the Plan step.
+	firehose, err := inspectSource(ctx, src, r.Parser.Format)
+	if err != nil {
+		return fmt.Errorf("plan %s: %w", in.Name, err)
+	}
+	if firehose {
 		// Firehose records may be concatenated without newlines: the
 		// planned path reads them as one chunk.
 		return r.runChunked(ctx, in, claim)
@@ -67,12 +73,16 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 	defer cancel(nil)
 
 	// The cutter: fills buffers, cuts after the last newline, carries the
-	// rest over.
+	// rest over. A line longer than maxLine is cut to maxLine+1 bytes (the
+	// parser counts it as malformed) and the rest of it is discarded up to
+	// its newline, so no buffer grows beyond about max(piece, maxLine).
+	maxLine := r.Parser.MaxLine()
 	cutErr := make(chan error, 1)
 	go func() {
 		defer close(jobs)
 		var carry []byte
 		var lines int64
+		skip := make([]byte, 64<<10)
 		n := 0
 		eof := false
 		for !eof {
@@ -84,11 +94,33 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 				return
 			}
 			buf = append(buf[:0], carry...)
-			for len(buf) < piece && !eof {
+			hasNL := bytes.IndexByte(buf, '\n') >= 0
+			for !eof && (len(buf) < piece || !hasNL) {
+				if !hasNL && len(buf) > maxLine {
+					// buf is one partial line, already too long.
+					buf = buf[:maxLine+1]
+					for {
+						k, err := content.Read(skip)
+						if i := bytes.IndexByte(skip[:k], '\n'); i >= 0 {
+							buf = append(append(buf, '\n'), skip[i+1:k]...)
+							hasNL = true
+							break
+						}
+						if errors.Is(err, io.EOF) {
+							eof = true
+							break
+						} else if err != nil {
+							cutErr <- fmt.Errorf("read %s: %w", in.Name, err)
+							return
+						}
+					}
+					continue
+				}
 				if len(buf) == cap(buf) {
-					buf = append(buf, 0)[:len(buf)]
+					buf = slices.Grow(buf, max(cap(buf)/2, 64<<10))
 				}
 				k, err := content.Read(buf[len(buf):cap(buf)])
+				hasNL = hasNL || bytes.IndexByte(buf[len(buf):len(buf)+k], '\n') >= 0
 				buf = buf[:len(buf)+k]
 				if errors.Is(err, io.EOF) {
 					eof = true
@@ -99,14 +131,7 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 			}
 			cut := len(buf)
 			if !eof {
-				i := bytes.LastIndexByte(buf, '\n')
-				if i < 0 {
-					// A line longer than the buffer: keep reading into it.
-					carry = buf
-					free <- make([]byte, 0, 2*cap(buf))
-					continue
-				}
-				cut = i + 1
+				cut = bytes.LastIndexByte(buf, '\n') + 1
 			}
 			carry = append(carry[:0:0], buf[cut:]...)
 			data := buf[:cut]
@@ -116,7 +141,7 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 				// configured one.
 				first, _, _ := bytes.Cut(data, []byte{'\n'})
 				first = bytes.TrimRight(first, "\r")
-				if f, err := flowlog.ParseHeader(first); err == nil {
+				if f := headerFormat(first); f != nil {
 					format = f
 					j.header = append([]byte(nil), first...)
 					j.data = data[min(len(first)+1, len(data)):]
@@ -187,7 +212,7 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 		}
 		results = append(results, res)
 	}
-	return r.reserveAndSend(ctx, claim, results)
+	return r.reserveAndSend(ctx, in.Name, claim, results)
 }
 
 // bytesLines yields the lines of a buffer that holds whole lines.
