@@ -108,7 +108,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open sequence store %s: waited %s: %w", path, opts.LockTimeout, ErrLocked)
+		return nil, fmt.Errorf("open sequence store %s: waited %s: %w (another flowlogs2netflow run? wait for it to end, or give this run its own --state)", path, opts.LockTimeout, ErrLocked)
 	}
 	if err != nil {
 		if isDamage(err) {
