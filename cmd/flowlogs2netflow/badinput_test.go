@@ -211,6 +211,9 @@ type badCase struct {
 	todo string
 	// skip, when it returns a reason, skips the row.
 	skip func() string
+	// asNobody runs the CLI as user nobody when the test runs as root
+	// (root reads files of any permission).
+	asNobody bool
 }
 
 // corpusCopy copies corpus files into dir: "path" copies the corpus file
@@ -397,19 +400,26 @@ var badCases = []badCase{
 		code: 2, want: []string{"missing.log.gz", "no such file"}, noSummary: true,
 	},
 	{
-		name: "unreadable file",
-		skip: func() string {
-			if os.Geteuid() == 0 {
-				return "running as root, which reads files of any permission"
-			}
-			return ""
-		},
+		name:     "unreadable file",
+		asNobody: true,
 		setup: func(t *testing.T, dir string) []string {
 			corpusCopy(t, dir, "in/good-a.log.gz", "in/good-b.log")
 			os.Chmod(filepath.Join(dir, "in", "good-b.log"), 0)
 			return []string{filepath.Join(dir, "in")}
 		},
 		code: 1, want: []string{"permission denied"}, failed: []string{"good-b.log"}, good: []string{"good-a.log.gz"},
+	},
+	{
+		name:     "unreadable directory",
+		asNobody: true,
+		setup: func(t *testing.T, dir string) []string {
+			corpusCopy(t, dir, "in/good-a.log.gz", "in/locked/good-b.log")
+			locked := filepath.Join(dir, "in", "locked")
+			os.Chmod(locked, 0)
+			t.Cleanup(func() { os.Chmod(locked, 0o755) })
+			return []string{filepath.Join(dir, "in")}
+		},
+		code: 1, want: []string{"read directory", "permission denied"}, failed: []string{"in/locked"}, good: []string{"good-a.log.gz"},
 	},
 	{
 		name: "same collector twice: localhost and 127.0.0.1",
@@ -532,10 +542,12 @@ type badSummary struct {
 	} `json:"ignored"`
 }
 
-// runBad runs the CLI with env added to the environment.
-func runBad(t *testing.T, env []string, args ...string) (string, string, int) {
+// runBad runs the CLI with env added to the environment (and attr, for
+// another user).
+func runBad(t *testing.T, env []string, attr *syscall.SysProcAttr, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), cliBinary, args...)
+	cmd.SysProcAttr = attr
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -583,7 +595,17 @@ func checkBad(t *testing.T, tc badCase) {
 		run = append(run, strings.ReplaceAll(f, "{port}", fmt.Sprint(l.port)))
 	}
 	run = append(run, args...)
-	stdout, stderr, code := runBad(t, tc.env, run...)
+	var attr *syscall.SysProcAttr
+	if tc.asNobody && os.Geteuid() == 0 {
+		// nobody must reach the binary and the row's directory.
+		for d, mode := range map[string]os.FileMode{filepath.Dir(cliBinary): 0o755, filepath.Dir(dir): 0o755, dir: 0o777} {
+			if err := os.Chmod(d, mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+		attr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	stdout, stderr, code := runBad(t, tc.env, attr, run...)
 	both := stdout + stderr
 	report := fmt.Sprintf("\nstdout: %s\nstderr: %s", stdout, stderr)
 	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic:") {
