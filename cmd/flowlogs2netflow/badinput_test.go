@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // The bad-input corpus test (issue 12, "nothing lost silently"): the real

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/pipeline"
@@ -33,12 +32,8 @@ type inputSet struct {
 
 type fileID struct{ dev, ino uint64 }
 
-func idOf(st fs.FileInfo) (fileID, bool) {
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		return fileID{uint64(sys.Dev), uint64(sys.Ino)}, true
-	}
-	return fileID{}, false
-}
+// maxDepth bounds the directory walk.
+const maxDepth = 256
 
 func (s *inputSet) fail(object string, err error) {
 	s.failed = append(s.failed, pipeline.Failure{Object: object, Error: err.Error()})
@@ -132,6 +127,11 @@ func (s *inputSet) dir(root string) {
 	var files []string
 	var walk func(dir string, ancestors map[fileID]string)
 	walk = func(dir string, ancestors map[fileID]string) {
+		if len(ancestors) > maxDepth {
+			// Only where files have no inode numbers can a loop get here.
+			s.fail(dir, fmt.Errorf("more than %d directories deep (a symbolic link loop?): not read", maxDepth))
+			return
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			s.fail(dir, fmt.Errorf("read directory: %w", err))
@@ -170,6 +170,9 @@ func (s *inputSet) dir(root string) {
 					continue
 				}
 				sub := map[fileID]string{id: p}
+				if !ok {
+					sub = map[fileID]string{{ino: uint64(len(ancestors))}: p} // counts the depth
+				}
 				for k, v := range ancestors {
 					sub[k] = v
 				}
