@@ -275,6 +275,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 func printSummary(w io.Writer, s *pipeline.Summary) {
 	fmt.Fprintf(w, "objects %d, chunks %d, lines %d, records %d, skipped %d",
 		s.Objects, s.Chunks, s.Counts.Lines, s.Counts.Records, s.Counts.Skipped.Total())
+
 	var parts []string
 	for _, r := range flowlog.SkipReasons() {
 		if n := s.Counts.Skipped[r]; n > 0 {
@@ -283,6 +284,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
+	}
+	if len(s.Failed) > 0 {
+		fmt.Fprintf(w, ", FAILED %d objects", len(s.Failed))
 	}
 	fmt.Fprintf(w, ", %.2f s\n", s.Seconds)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)

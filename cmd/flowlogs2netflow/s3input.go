@@ -98,6 +98,13 @@ func s3Object(ctx context.Context, c *s3.Client, bucket, key string) pipeline.In
 	return pipeline.Input{Name: "s3://" + bucket + "/" + key, Source: func() (chunk.Source, io.Closer, error) {
 		o, err := awsio.Head(ctx, c, bucket, key, "", "")
 		if err != nil {
+			if awsio.IsNotFound(err) {
+				// HEAD answers 404 without saying which is missing.
+				if _, berr := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); awsio.IsNotFound(berr) {
+					return nil, nil, fmt.Errorf("no such bucket %s: %w", bucket, err)
+				}
+				return nil, nil, fmt.Errorf("no such key %s in bucket %s: %w", key, bucket, err)
+			}
 			return nil, nil, awsio.Explain(err)
 		}
 		return o, nopCloser{}, nil
