@@ -211,8 +211,6 @@ type badCase struct {
 	// row then checks only what holds already (no panic, no usage exit,
 	// the summary reconciles, the good files are sent) and logs the rest.
 	todo string
-	// skip, when it returns a reason, skips the row.
-	skip func() string
 	// asNobody runs the CLI as user nobody when the test runs as root
 	// (root reads files of any permission).
 	asNobody bool
@@ -573,11 +571,6 @@ func TestBadInput(t *testing.T) {
 }
 
 func checkBad(t *testing.T, tc badCase) {
-	if tc.skip != nil {
-		if why := tc.skip(); why != "" {
-			t.Skip(why)
-		}
-	}
 	dir := t.TempDir()
 	l := listen(t)
 	args := tc.setup(t, dir)

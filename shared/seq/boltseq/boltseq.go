@@ -19,6 +19,11 @@
 //
 // The file is locked (flock) while open: a second process (or a second Open
 // in this one) waits LockTimeout and then fails with ErrLocked.
+//
+// A damaged file (truncated, partly overwritten, not a store) fails Open
+// with ErrDamaged, naming the file and the way out, and is not modified:
+// Open reads every page and runs bbolt's consistency check first, and
+// bbolt's panics on corrupt pages are turned into errors.
 package boltseq
 
 import (
