@@ -1,6 +1,7 @@
 package boltseq
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -54,9 +55,11 @@ func guard(fn func() error) (err error) {
 	return fn()
 }
 
-// verify reads every page the store uses, in this goroutine (so that a
-// panic is caught), checks the records of the store's layout, and then
-// runs bbolt's consistency check (free list, page references).
+// verify checks the page tree from the file's bytes (checkRaw), reads
+// every key and value through bbolt in this goroutine (so that a panic or
+// a fault is caught), checks the records of the store's layout, and then
+// runs bbolt's consistency check (free list, page references), which
+// checkRaw made safe to run.
 func verify(db *bolt.DB) error {
 	err := guard(func() error {
 		return db.View(func(tx *bolt.Tx) error {
@@ -64,6 +67,13 @@ func verify(db *bolt.DB) error {
 			// truncated file read as zeros, or fault.
 			if st, err := os.Stat(db.Path()); err == nil && st.Size() < tx.Size() {
 				return fmt.Errorf("%w: the file has %d bytes, the store inside it %d", errTruncated, st.Size(), tx.Size())
+			}
+			raw, err := os.ReadFile(db.Path())
+			if err != nil {
+				return err
+			}
+			if err := checkRaw(raw, db.Info().PageSize, uint64(tx.ID())); err != nil {
+				return fmt.Errorf("%w: %w", errMalformed, err)
 			}
 			if err := walk(tx); err != nil {
 				return err
@@ -91,20 +101,37 @@ func walk(tx *bolt.Tx) error {
 			return fmt.Errorf("%w: unknown format %q", errMalformed, v)
 		}
 	}
-	var visit func(b *bolt.Bucket) error
-	visit = func(b *bolt.Bucket) error {
+	// Read every byte of every key and value, and check the key order, in
+	// this goroutine: a key or value pointing outside the file faults here,
+	// where guard turns the fault into an error, and not in the goroutine
+	// of Tx.Check, where it would crash the process.
+	var sum byte
+	var visit func(name []byte, b *bolt.Bucket) error
+	visit = func(name []byte, b *bolt.Bucket) error {
+		var prev []byte
 		return b.ForEach(func(k, v []byte) error {
+			if prev != nil && bytes.Compare(prev, k) >= 0 {
+				return fmt.Errorf("%w: bucket %q: keys out of order", errMalformed, name)
+			}
+			prev = k
+			for _, c := range k {
+				sum ^= c
+			}
+			for _, c := range v {
+				sum ^= c
+			}
 			if v == nil {
 				if sub := b.Bucket(k); sub != nil {
-					return visit(sub)
+					return visit(k, sub)
 				}
 			}
 			return nil
 		})
 	}
-	if err := tx.ForEach(func(name []byte, b *bolt.Bucket) error { return visit(b) }); err != nil {
+	if err := tx.ForEach(func(name []byte, b *bolt.Bucket) error { return visit(name, b) }); err != nil {
 		return err
 	}
+	_ = sum
 	exps := tx.Bucket(bucketExporters)
 	if exps == nil {
 		return nil
