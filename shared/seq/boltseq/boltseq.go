@@ -107,6 +107,11 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open sequence store %s: %w", path, err)
 	}
+	if err := preCheck(path, opts.LockTimeout); errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("open sequence store %s: waited %s: %w (another flowlogs2netflow run? wait for it to end, or give this run its own --state)", path, opts.LockTimeout, ErrLocked)
+	} else if err != nil {
+		return nil, err
+	}
 	var db *bolt.DB
 	err := guard(func() (err error) {
 		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -41,6 +44,37 @@ func isDamage(err error) bool {
 		strings.Contains(err.Error(), "file size too small") // bbolt's mmap of a file shorter than its two meta pages
 }
 
+// preCheck vets the file's bytes (checkRaw) before bbolt maps it, under
+// the lock bbolt takes, so that a writer in another process cannot change
+// them under the check. A missing or empty file is a new store.
+func preCheck(path string, timeout time.Duration) error {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open sequence store %s: %w", path, err)
+	}
+	defer f.Close() // releases the lock
+	if err := lockFile(f, timeout); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("read sequence store %s: %w", path, err)
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	if err := checkRaw(raw); err != nil {
+		if !errors.Is(err, errTruncated) {
+			err = fmt.Errorf("%w: %w", errMalformed, err)
+		}
+		return damaged(path, err)
+	}
+	return nil
+}
+
 // guard runs fn, turning a panic (bbolt panics on some corrupted pages)
 // and a memory fault (a page pointer past the end of a truncated file)
 // into an error. Panics inside a DB.Batch function come back from bbolt
@@ -55,11 +89,9 @@ func guard(fn func() error) (err error) {
 	return fn()
 }
 
-// verify checks the page tree from the file's bytes (checkRaw), reads
-// every key and value through bbolt in this goroutine (so that a panic or
+// verify (after checkRaw vetted the file) reads every key and value through bbolt in this goroutine (so that a panic or
 // a fault is caught), checks the records of the store's layout, and then
-// runs bbolt's consistency check (free list, page references), which
-// checkRaw made safe to run.
+// runs bbolt's consistency check (free list, page references).
 func verify(db *bolt.DB) error {
 	err := guard(func() error {
 		return db.View(func(tx *bolt.Tx) error {
@@ -67,13 +99,6 @@ func verify(db *bolt.DB) error {
 			// truncated file read as zeros, or fault.
 			if st, err := os.Stat(db.Path()); err == nil && st.Size() < tx.Size() {
 				return fmt.Errorf("%w: the file has %d bytes, the store inside it %d", errTruncated, st.Size(), tx.Size())
-			}
-			raw, err := os.ReadFile(db.Path())
-			if err != nil {
-				return err
-			}
-			if err := checkRaw(raw, db.Info().PageSize, uint64(tx.ID())); err != nil {
-				return fmt.Errorf("%w: %w", errMalformed, err)
 			}
 			if err := walk(tx); err != nil {
 				return err

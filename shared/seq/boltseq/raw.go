@@ -3,15 +3,18 @@ package boltseq
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 )
 
-// checkRaw checks the page tree of a bbolt file from its bytes, with
-// bounds checks only (no unsafe pointers): every page reachable from the
-// root of the meta page of transaction txid lies inside the store,
+// checkRaw checks a bbolt file from its bytes, with bounds checks only (no
+// unsafe pointers), before bbolt maps it: both meta pages are valid, the
+// free list fits its page, and every page reachable from the root of the
+// current meta page lies inside the store,
 // is referenced once, and every element's key and value lie inside its
-// page. It exists because bbolt's Tx.Check dereferences element offsets
-// in a goroutine of its own, where a bad offset crashes the process; once
-// checkRaw passes, those offsets are sound.
+// page. It exists because bbolt trusts these numbers: Open allocates the
+// free list by its count, and Tx.Check dereferences element offsets in a
+// goroutine of its own, where a bad offset crashes the process. Once
+// checkRaw passes, those numbers are sound.
 //
 // The layout (bbolt 1.4, native byte order, little-endian on every
 // platform we build for): a page is a 16-byte header {id u64, flags u16,
@@ -19,28 +22,54 @@ import (
 // u32, ksize u32, pgid u64}, a leaf element {flags u32, pos u32, ksize u32,
 // vsize u32}, pos counted from the element; a bucket value is {root u64,
 // sequence u64} and, for root 0, an inline page.
-func checkRaw(b []byte, pageSize int, txid uint64) error {
+func checkRaw(b []byte) error {
 	le := binary.LittleEndian
-	if pageSize < 1024 || len(b) < 2*pageSize {
+	// The meta pages, chosen as bbolt does: the valid one (magic, version
+	// 2, checksum) with the highest transaction id.
+	type meta struct{ pageSize, root, freelist, hwm, txid uint64 }
+	var metas []meta
+	pageSize := 0
+	for m := range 2 {
+		off := m * pageSize
+		if m == 1 && pageSize == 0 {
+			off = 4096
+		}
+		if off+16+64 > len(b) {
+			continue
+		}
+		p := b[off:]
+		md := p[16 : 16+64]
+		h := fnv.New64a()
+		h.Write(md[:56])
+		if le.Uint32(md) != 0xED0CDAED || le.Uint32(md[4:]) != 2 || h.Sum64() != le.Uint64(md[56:]) ||
+			le.Uint64(p) != uint64(m) || le.Uint16(p[8:]) != 0x04 {
+			continue
+		}
+		if m == 0 {
+			pageSize = int(le.Uint32(md[8:]))
+		}
+		metas = append(metas, meta{uint64(le.Uint32(md[8:])), le.Uint64(md[16:]), le.Uint64(md[32:]), le.Uint64(md[40:]), le.Uint64(md[48:])})
+	}
+	if len(metas) == 0 {
+		return fmt.Errorf("no valid meta page")
+	}
+	if len(metas) < 2 {
+		return fmt.Errorf("a meta page is damaged")
+	}
+	m := metas[0]
+	if metas[1].txid > m.txid {
+		m = metas[1]
+	}
+	if metas[0].pageSize != metas[1].pageSize {
+		return fmt.Errorf("the meta pages disagree on the page size")
+	}
+	pageSize = int(m.pageSize)
+	if pageSize < 1024 || pageSize > 1<<16 || len(b) < 2*pageSize {
 		return fmt.Errorf("page size %d for %d bytes", pageSize, len(b))
 	}
-	var root, freelist, hwm uint64
-	found := false
-	for m := range 2 {
-		p := b[m*pageSize:]
-		if le.Uint64(p) != uint64(m) || le.Uint16(p[8:]) != 0x04 {
-			return fmt.Errorf("meta page %d: damaged header", m)
-		}
-		meta := p[16:]
-		if le.Uint32(meta) == 0xED0CDAED && le.Uint64(meta[48:]) == txid {
-			root, freelist, hwm, found = le.Uint64(meta[16:]), le.Uint64(meta[32:]), le.Uint64(meta[40:]), true
-		}
-	}
-	if !found {
-		return fmt.Errorf("no meta page of transaction %d", txid)
-	}
+	root, freelist, hwm := m.root, m.freelist, m.hwm
 	if hwm > uint64(len(b)/pageSize) {
-		return fmt.Errorf("the store has %d pages, the file %d", hwm, len(b)/pageSize)
+		return fmt.Errorf("the store has %d pages, the file %d: %w", hwm, len(b)/pageSize, errTruncated)
 	}
 	seen := map[uint64]bool{}
 	var page func(id uint64, depth int) error
@@ -128,6 +157,19 @@ func checkRaw(b []byte, pageSize int, txid uint64) error {
 		overflow := uint64(le.Uint32(p[12:]))
 		if le.Uint64(p) != freelist || le.Uint16(p[8:]) != 0x10 || freelist+overflow >= hwm {
 			return fmt.Errorf("free list page %d: damaged header", freelist)
+		}
+		p = p[:int(overflow+1)*pageSize]
+		n, ids := uint64(le.Uint16(p[10:])), p[16:]
+		if n == 0xFFFF { // the count does not fit 16 bits: it is the first id
+			n, ids = le.Uint64(p[16:]), p[24:]
+		}
+		if n > uint64(len(ids)/8) {
+			return fmt.Errorf("free list page %d: %d ids do not fit", freelist, n)
+		}
+		for i := range int(n) {
+			if id := le.Uint64(ids[8*i:]); id < 2 || id >= hwm {
+				return fmt.Errorf("free list page %d: free page %d outside the store", freelist, id)
+			}
 		}
 	}
 	return page(root, 0)
