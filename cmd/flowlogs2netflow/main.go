@@ -2,7 +2,9 @@
 // NetFlow v9 or IPFIX datagrams and sends them to collectors over UDP. The
 // same pipeline the Lambdas run, in one process, with embedded defaults.
 //
-// Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+// Exit codes: 0 ok, 1 runtime failure (an object that failed, a damaged
+// or locked sequence store, S3 errors, a bug), 2 usage or configuration
+// error (nothing was sent).
 package main
 
 import (
@@ -12,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -49,24 +52,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	var err error
+	var cmd func() error
 	switch args[0] {
 	case "run":
-		err = cmdRun(ctx, args[1:], stdin, stdout, stderr)
+		cmd = func() error { return cmdRun(ctx, args[1:], stdin, stdout, stderr) }
 	case "generate":
-		err = cmdGenerate(ctx, args[1:], stdout, stderr)
+		cmd = func() error { return cmdGenerate(ctx, args[1:], stdout, stderr) }
 	case "plan":
-		err = cmdPlan(ctx, args[1:], stdout, stderr)
+		cmd = func() error { return cmdPlan(ctx, args[1:], stdout, stderr) }
 	case "reprocess":
-		err = cmdReprocess(ctx, args[1:], stdout, stderr)
+		cmd = func() error { return cmdReprocess(ctx, args[1:], stdout, stderr) }
 	case "version", "--version":
 		fmt.Fprintln(stdout, "flowlogs2netflow", version)
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
+		return 0
 	default:
 		fmt.Fprintf(stderr, "flowlogs2netflow: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	err := guarded(cmd, stderr)
 	if err == nil {
 		return 0
 	}
@@ -82,3 +88,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 var errHelp = errors.New("help requested")
+
+// guarded runs a command and turns a panic, which is always a bug, into
+// an error (exit 1) with a message asking for a report, the stack on
+// stderr, instead of Go's crash and its exit 2 (the usage-error code).
+func guarded(cmd func() error, stderr io.Writer) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "%s\n", debug.Stack())
+			err = fmt.Errorf("internal error (a bug: please report it with this message and the stack above, %s): %v", version, p)
+		}
+	}()
+	return cmd()
+}

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,5 +157,25 @@ func TestStdin(t *testing.T) {
 		if err := json.Unmarshal(out, &s); err != nil || s.Lines != 3 || s.Records != 1 {
 			t.Errorf("%s: summary %+v, %v\n%s", name, s, err, out)
 		}
+	}
+}
+
+// TestGuarded: a panic in a command (a bug) is an error, exit 1, with a
+// message asking for a report, never Go's crash with exit 2.
+func TestGuarded(t *testing.T) {
+	var stderr bytes.Buffer
+	err := guarded(func() error {
+		var m map[string]int
+		m["x"] = 1 // panics
+		return nil
+	}, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "internal error") || !strings.Contains(err.Error(), "please report") {
+		t.Errorf("guarded = %v, want an internal error", err)
+	}
+	if !strings.Contains(stderr.String(), "goroutine") {
+		t.Errorf("no stack on stderr: %q", stderr.String())
+	}
+	if err := guarded(func() error { return usagef("bad") }, &stderr); !errors.As(err, new(usageError)) {
+		t.Errorf("guarded changed a usage error: %v", err)
 	}
 }

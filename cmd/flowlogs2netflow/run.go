@@ -7,17 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/config"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
@@ -76,7 +72,9 @@ Converts flow-log objects and sends them to every receiver.
          query options: engine-type, engine-id (v5); source-id (v9); domain
          (IPFIX); pps (all); mtu, template-packets, template-interval (v9, IPFIX)
   INPUT  a gzip or plain file (detected by content), a directory (every file
-         below it, in name order), - for standard input, or s3://bucket/key
+         below it, in name order, symbolic links followed, hidden files
+         ignored), - for standard input, a pipe, s3://bucket/key, or every
+         object under s3://bucket/prefix/
 
 Flags:
 `
@@ -132,6 +130,8 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	rs, err := receiver.ParseAll(to)
 	if err != nil {
 		problems = append(problems, err)
+	} else if err := receiver.CheckSameDestination(ctx, rs, nil); err != nil {
+		problems = append(problems, err)
 	}
 	popts := flowlog.Options{MaxLineBytes: int(maxLine)}
 	if err := config.ValidMaxLineBytes(maxLine); err != nil {
@@ -166,13 +166,14 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if fs.NArg() == 0 {
 		problems = append(problems, errors.New("no INPUT given"))
 	}
-	inputs, err := expandInputs(ctx, fs.Args(), stdin)
+	set, err := expandInputs(ctx, fs.Args(), stdin)
 	if err != nil {
 		problems = append(problems, err)
 	}
 	if len(problems) > 0 {
 		return usageError{errors.Join(problems...)}
 	}
+	inputs := set.inputs
 
 	if statePath == "" {
 		if statePath, err = boltseq.DefaultPath(); err != nil {
@@ -215,15 +216,39 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if bar != nil {
 		runner.Progress = bar.add
 	}
-	var runErr error
+	// Every object is tried, even after one failed; the failures are
+	// listed in the summary and the run exits 1. Only an interruption or
+	// a damaged sequence store stops the run early.
+	runErr := runner.Start(ctx)
+	if runErr == nil {
+		for _, f := range set.failed {
+			runner.Summary.Failed = append(runner.Summary.Failed, f)
+			fmt.Fprintf(stderr, "flowlogs2netflow run: %s failed: %s\n", f.Object, f.Error)
+		}
+		runner.Summary.Ignored = set.ignored
+		for _, ig := range set.ignored {
+			fmt.Fprintf(stderr, "flowlogs2netflow run: %s ignored: %s\n", ig.Object, ig.Reason)
+		}
+	}
 	for i, in := range inputs {
+		if runErr != nil {
+			break
+		}
 		claim := execution
 		if len(inputs) > 1 {
 			claim = fmt.Sprintf("%s/%d", execution, i)
 		}
-		if runErr = runner.Run(ctx, in, claim); runErr != nil {
+		counted := runner.Summary.Objects
+		err := runner.Run(ctx, in, claim)
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil || errors.Is(err, boltseq.ErrDamaged) {
+			runErr = err
 			break
 		}
+		runner.Summary.AddFailure(in.Name, err, runner.Summary.Objects > counted)
+		fmt.Fprintf(stderr, "flowlogs2netflow run: %s failed: %v\n", in.Name, err)
 	}
 	if cerr := runner.Close(ctx); runErr == nil {
 		runErr = cerr
@@ -235,6 +260,9 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	runner.Summary.Seconds = time.Since(start).Seconds()
 	if runErr == nil {
 		runErr = runner.Summary.Check()
+	}
+	if n := len(runner.Summary.Failed); runErr == nil && n > 0 {
+		runErr = fmt.Errorf("%d of %d objects failed (listed above and in the summary)", n, len(inputs)+len(set.failed))
 	}
 	switch summaryFmt {
 	case "json":
@@ -249,85 +277,10 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return runErr
 }
 
-func expandInputs(ctx context.Context, args []string, stdin io.Reader) ([]pipeline.Input, error) {
-	var out []pipeline.Input
-	var errs []error
-	for _, a := range args {
-		switch {
-		case a == "-":
-			out = append(out, pipeline.Input{Name: "stdin", Open: func() (io.ReadCloser, error) { return io.NopCloser(stdin), nil }})
-		case strings.HasPrefix(a, "s3://"):
-			in, err := s3Input(ctx, a)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			out = append(out, in)
-		default:
-			st, err := os.Stat(a)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("input %s: %w", a, err))
-				continue
-			}
-			if !st.IsDir() {
-				out = append(out, fileInput(a))
-				continue
-			}
-			var files []string
-			err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
-					files = append(files, p)
-				}
-				return nil
-			})
-			if err != nil {
-				errs = append(errs, fmt.Errorf("input %s: %w", a, err))
-				continue
-			}
-			sort.Strings(files)
-			for _, f := range files {
-				out = append(out, fileInput(f))
-			}
-		}
-	}
-	return out, errors.Join(errs...)
-}
-
-func fileInput(path string) pipeline.Input {
-	return pipeline.Input{Name: path, Source: func() (chunk.Source, io.Closer, error) {
-		f, err := chunk.OpenFile(path)
-		if err != nil {
-			return nil, nil, err
-		}
-		return f, f, nil
-	}}
-}
-
-func s3Input(ctx context.Context, uri string) (pipeline.Input, error) {
-	bucket, key, err := awsio.ParseURI(uri)
-	if err != nil {
-		return pipeline.Input{}, err
-	}
-	cfg, err := awsio.LoadConfig(ctx, "")
-	if err != nil {
-		return pipeline.Input{}, err
-	}
-	client := awsio.NewS3(cfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
-	return pipeline.Input{Name: uri, Source: func() (chunk.Source, io.Closer, error) {
-		o, err := awsio.Head(ctx, client, bucket, key, "", "")
-		if err != nil {
-			return nil, nil, err
-		}
-		return o, nopCloser{}, nil
-	}}, nil
-}
-
 func printSummary(w io.Writer, s *pipeline.Summary) {
 	fmt.Fprintf(w, "objects %d, chunks %d, lines %d, records %d, skipped %d",
 		s.Objects, s.Chunks, s.Counts.Lines, s.Counts.Records, s.Counts.Skipped.Total())
+
 	var parts []string
 	for _, r := range flowlog.SkipReasons() {
 		if n := s.Counts.Skipped[r]; n > 0 {
@@ -336,6 +289,9 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	if len(parts) > 0 {
 		fmt.Fprintf(w, " (%s)", strings.Join(parts, ", "))
+	}
+	if len(s.Failed) > 0 {
+		fmt.Fprintf(w, ", FAILED %d objects", len(s.Failed))
 	}
 	fmt.Fprintf(w, ", %.2f s\n", s.Seconds)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
@@ -350,6 +306,16 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	tw.Flush()
 	for _, e := range s.Errors {
 		fmt.Fprintln(w, "malformed:", e)
+	}
+	for _, ig := range s.Ignored {
+		fmt.Fprintf(w, "ignored: %s: %s\n", ig.Object, ig.Reason)
+	}
+	for _, f := range s.Failed {
+		counted := "not counted above"
+		if f.Counted {
+			counted = "its lines are counted above"
+		}
+		fmt.Fprintf(w, "failed: %s: %s (%s)\n", f.Object, f.Error, counted)
 	}
 	for _, r := range s.Receivers {
 		if r.Refused > 0 {

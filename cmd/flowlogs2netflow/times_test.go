@@ -4,32 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// udpSink listens on a loopback port and discards what arrives, so that
-// sends are not refused.
-func udpSink(t *testing.T) string {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 65536)
-		for {
-			if _, _, err := c.ReadFrom(buf); err != nil {
-				return
-			}
-		}
-	}()
-	return c.LocalAddr().String()
-}
 
 // TestOddTimesAndHugeCounters runs lines with odd times and 64-bit counters
 // through all three protocols: one time rule for all of them (nothing
@@ -55,7 +34,7 @@ func TestOddTimesAndHugeCounters(t *testing.T) {
 	if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sink := udpSink(t)
+	sink := strings.TrimPrefix(udpSink(t), "netflow5://")
 	out, stderr, code := cli(t, "run", "--summary", "json", "--state", filepath.Join(t.TempDir(), "seq.db"),
 		"--to", "netflow9://"+sink+"?source-id=1", "--to", "ipfix://"+sink+"?domain=2", "--to", "netflow5://"+sink, path)
 	if code != 0 {

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -94,6 +95,8 @@ func FromEnv(getenv func(string) string, need Need) (Config, error) {
 	if v := getenv(EnvReceivers); v != "" {
 		rs, err := receiver.ParseList(v)
 		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", EnvReceivers, err))
+		} else if err := checkReceivers(rs); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvReceivers, err))
 		}
 		c.Receivers = rs
@@ -194,6 +197,15 @@ func ValidMaxLineBytes(n int64) error {
 		return fmt.Errorf("max line bytes %d: want %dKiB to %dMiB", n, flowlog.MinMaxLineBytes>>10, MaxMaxLineBytes>>20)
 	}
 	return nil
+}
+
+// checkReceivers refuses receivers that reach one collector with one
+// exporter identity under two spellings (host name and address). Names
+// resolve within a few seconds or are compared as written.
+func checkReceivers(rs []receiver.Receiver) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	return receiver.CheckSameDestination(ctx, rs, nil)
 }
 
 // ParseSize parses a byte size: a plain number or one with a unit

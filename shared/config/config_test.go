@@ -121,3 +121,17 @@ func TestMaxLineBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSameCollectorTwice: the Lambdas refuse, at start, two receivers
+// that are one exporter at one collector under two spellings.
+func TestSameCollectorTwice(t *testing.T) {
+	env := map[string]string{EnvReceivers: "netflow9://localhost:2055,netflow9://127.0.0.1:2055", EnvStagingBucket: "b"}
+	_, err := FromEnv(func(k string) string { return env[k] }, Need{Receivers: true, Staging: true})
+	if err == nil || !strings.Contains(err.Error(), "netflow9://localhost:2055") || !strings.Contains(err.Error(), "netflow9://127.0.0.1:2055") {
+		t.Errorf("FromEnv = %v, want a refusal naming both receivers", err)
+	}
+	env[EnvReceivers] = "netflow9://localhost:2055?source-id=1,netflow9://127.0.0.1:2055?source-id=2"
+	if _, err := FromEnv(func(k string) string { return env[k] }, Need{Receivers: true, Staging: true}); err != nil {
+		t.Errorf("different Source IDs refused: %v", err)
+	}
+}

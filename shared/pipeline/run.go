@@ -73,6 +73,11 @@ func (r *Runner) init(ctx context.Context) error {
 	return nil
 }
 
+// Start opens the receivers' sockets and the summary before the first
+// object, so that a receiver that cannot be reached fails the run before
+// anything is read. Run calls it when it was not called.
+func (r *Runner) Start(ctx context.Context) error { return r.init(ctx) }
+
 // Run processes one object under the given claim (execution name): Plan,
 // Parse, Reserve, Send.
 func (r *Runner) Run(ctx context.Context, in Input, claim string) error {

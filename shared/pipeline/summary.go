@@ -39,7 +39,35 @@ type Summary struct {
 	Counts    flowlog.Counts    `json:"-"` // lines, records, skipped by reason
 	Errors    []string          `json:"errors,omitempty"`
 	Receivers []ReceiverSummary `json:"receivers"`
-	Seconds   float64           `json:"seconds"`
+	// Failed lists the objects (or inputs) that could not be processed, in
+	// the order they failed; the run then exits non-zero. Ignored lists
+	// what a directory held that was deliberately not read.
+	Failed  []Failure `json:"failed"`
+	Ignored []Ignored `json:"ignored"`
+	Seconds float64   `json:"seconds"`
+}
+
+// Failure is an object that failed. Counted says whether its lines are in
+// the totals: an object is counted once it is parsed completely (it then
+// failed while reserving or sending, and the receivers' datagrams show
+// what was sent); an object that failed earlier adds nothing to them.
+type Failure struct {
+	Object  string `json:"object"`
+	Error   string `json:"error"`
+	Counted bool   `json:"counted"`
+}
+
+// Ignored is an entry of an input directory that was not read, and why
+// (hidden, a second path to a file or directory already read, a symbolic
+// link loop).
+type Ignored struct {
+	Object string `json:"object"`
+	Reason string `json:"reason"`
+}
+
+// AddFailure records a failed object.
+func (s *Summary) AddFailure(object string, err error, counted bool) {
+	s.Failed = append(s.Failed, Failure{Object: object, Error: err.Error(), Counted: counted})
 }
 
 // NewSummary starts an empty summary for the receivers.
@@ -110,6 +138,12 @@ func (s *Summary) Check() error {
 // MarshalJSON writes the summary with lines, records and skipped at the top.
 func (s Summary) MarshalJSON() ([]byte, error) {
 	type plain Summary
+	if s.Failed == nil {
+		s.Failed = []Failure{}
+	}
+	if s.Ignored == nil {
+		s.Ignored = []Ignored{}
+	}
 	skipped := map[string]int64{}
 	for r, n := range s.Counts.Skipped {
 		if n != 0 {

@@ -19,6 +19,11 @@
 //
 // The file is locked (flock) while open: a second process (or a second Open
 // in this one) waits LockTimeout and then fails with ErrLocked.
+//
+// A damaged file (truncated, partly overwritten, not a store) fails Open
+// with ErrDamaged, naming the file and the way out, and is not modified:
+// Open reads every page and runs bbolt's consistency check first, and
+// bbolt's panics on corrupt pages are turned into errors.
 package boltseq
 
 import (
@@ -41,6 +46,10 @@ import (
 // ErrLocked means another process (or another Store in this one) has the
 // file open.
 var ErrLocked = errors.New("sequence store is locked by another process")
+
+// ErrDamaged means the store's file is not a readable, consistent store
+// (truncated, partly overwritten, or not a store at all).
+var ErrDamaged = errors.New("sequence store is damaged")
 
 var (
 	bucketExporters = []byte("exporters")
@@ -87,6 +96,10 @@ func DefaultPath() (string, error) {
 }
 
 // Open opens (creating it and its directory if needed) the store at path.
+// A damaged file (truncated, overwritten, not a store at all) fails with
+// ErrDamaged and is left as it is: Open reads every page of the store and
+// runs bbolt's consistency check before anything is reserved, so no
+// sequence number ever comes from a damaged store.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = 5 * time.Second
@@ -94,31 +107,52 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open sequence store %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if err := preCheck(path, opts.LockTimeout); errors.Is(err, ErrLocked) {
+		return nil, fmt.Errorf("open sequence store %s: waited %s: %w (another flowlogs2netflow run? wait for it to end, or give this run its own --state)", path, opts.LockTimeout, ErrLocked)
+	} else if err != nil {
+		return nil, err
+	}
+	var db *bolt.DB
+	err := guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+		return err
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("open sequence store %s: waited %s: %w", path, opts.LockTimeout, ErrLocked)
+		return nil, fmt.Errorf("open sequence store %s: waited %s: %w (another flowlogs2netflow run? wait for it to end, or give this run its own --state)", path, opts.LockTimeout, ErrLocked)
 	}
 	if err != nil {
+		if isDamage(err) {
+			return nil, damaged(path, err)
+		}
 		return nil, fmt.Errorf("open sequence store %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		switch v := meta.Get(keyFormat); {
-		case v == nil:
-			if err := meta.Put(keyFormat, formatVersion); err != nil {
+	if err := verify(db); err != nil {
+		db.Close()
+		return nil, damaged(path, err)
+	}
+	err = guard(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+			if err != nil {
 				return err
 			}
-		case string(v) != string(formatVersion):
-			return fmt.Errorf("unknown format %q", v)
-		}
-		_, err = tx.CreateBucketIfNotExists(bucketExporters)
-		return err
+			switch v := meta.Get(keyFormat); {
+			case v == nil:
+				if err := meta.Put(keyFormat, formatVersion); err != nil {
+					return err
+				}
+			case string(v) != string(formatVersion):
+				return fmt.Errorf("unknown format %q", v)
+			}
+			_, err = tx.CreateBucketIfNotExists(bucketExporters)
+			return err
+		})
 	})
 	if err != nil {
 		db.Close()
+		if isDamage(err) {
+			return nil, damaged(path, err)
+		}
 		return nil, fmt.Errorf("open sequence store %s: %w", path, err)
 	}
 	db.MaxBatchDelay = time.Millisecond
@@ -160,55 +194,67 @@ func (s *Store) Reserve(ctx context.Context, exporter, claim string, n uint64) (
 		update = s.db.Update
 	}
 	defer s.inflight.Add(-1)
-	err := update(func(tx *bolt.Tx) error {
-		r, reqErr = seq.Range{}, nil
-		eb, err := tx.Bucket(bucketExporters).CreateBucketIfNotExists([]byte(exporter))
-		if err != nil {
-			return err
-		}
-		claims, err := eb.CreateBucketIfNotExists(bucketClaims)
-		if err != nil {
-			return err
-		}
-		bytime, err := eb.CreateBucketIfNotExists(bucketByTime)
-		if err != nil {
-			return err
-		}
-		if v := claims.Get([]byte(claim)); v != nil {
-			held, _, err := decodeClaim(v)
-			if err != nil {
-				return fmt.Errorf("claim %q: %w", claim, err)
-			}
-			r, reqErr = seq.Check(exporter, claim, held, n)
-			return nil
-		}
-		next := s.o.Start
-		if v := eb.Get(keyNext); v != nil {
-			if len(v) != 8 {
-				return fmt.Errorf("malformed counter %x", v)
-			}
-			next = binary.BigEndian.Uint64(v)
-		}
-		if next > math.MaxUint64-n {
-			reqErr = fmt.Errorf("reserve %q for exporter %q: counter at %d cannot take %d more: %w", claim, exporter, next, n, seq.ErrExhausted)
-			return nil
-		}
-		if err := prune(claims, bytime, cutoff); err != nil {
-			return err
-		}
-		r = seq.Range{First: next, Count: n}
-		if err := eb.Put(keyNext, binary.BigEndian.AppendUint64(nil, next+n)); err != nil {
-			return err
-		}
-		if err := claims.Put([]byte(claim), encodeClaim(r, now)); err != nil {
-			return err
-		}
-		return bytime.Put(timeKey(now, claim), nil)
+	err := guard(func() error {
+		return update(func(tx *bolt.Tx) error {
+			r, reqErr = seq.Range{}, nil
+			return s.reserve(tx, exporter, claim, n, now, cutoff, &r, &reqErr)
+		})
 	})
 	if err != nil {
+		if isDamage(err) {
+			return seq.Range{}, damaged(s.path, err)
+		}
 		return seq.Range{}, fmt.Errorf("reserve %q for exporter %q in %s: %w", claim, exporter, s.path, err)
 	}
 	return r, reqErr
+}
+
+// reserve is Reserve's transaction: it sets *r, or *reqErr for a request
+// that cannot be served (so that it does not fail a shared batch), and
+// returns the errors that fail the transaction.
+func (s *Store) reserve(tx *bolt.Tx, exporter, claim string, n uint64, now, cutoff int64, r *seq.Range, reqErr *error) error {
+	eb, err := tx.Bucket(bucketExporters).CreateBucketIfNotExists([]byte(exporter))
+	if err != nil {
+		return err
+	}
+	claims, err := eb.CreateBucketIfNotExists(bucketClaims)
+	if err != nil {
+		return err
+	}
+	bytime, err := eb.CreateBucketIfNotExists(bucketByTime)
+	if err != nil {
+		return err
+	}
+	if v := claims.Get([]byte(claim)); v != nil {
+		held, _, err := decodeClaim(v)
+		if err != nil {
+			return fmt.Errorf("claim %q: %w", claim, err) // a malformed record: damage
+		}
+		*r, *reqErr = seq.Check(exporter, claim, held, n)
+		return nil
+	}
+	next := s.o.Start
+	if v := eb.Get(keyNext); v != nil {
+		if len(v) != 8 {
+			return fmt.Errorf("%w: counter %x", errMalformed, v)
+		}
+		next = binary.BigEndian.Uint64(v)
+	}
+	if next > math.MaxUint64-n {
+		*reqErr = fmt.Errorf("reserve %q for exporter %q: counter at %d cannot take %d more: %w", claim, exporter, next, n, seq.ErrExhausted)
+		return nil
+	}
+	if err := prune(claims, bytime, cutoff); err != nil {
+		return err
+	}
+	*r = seq.Range{First: next, Count: n}
+	if err := eb.Put(keyNext, binary.BigEndian.AppendUint64(nil, next+n)); err != nil {
+		return err
+	}
+	if err := claims.Put([]byte(claim), encodeClaim(*r, now)); err != nil {
+		return err
+	}
+	return bytime.Put(timeKey(now, claim), nil)
 }
 
 // prune removes the claims made before cutoff.
@@ -216,7 +262,7 @@ func prune(claims, bytime *bolt.Bucket, cutoff int64) error {
 	c := bytime.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.First() {
 		if len(k) < 8 {
-			return fmt.Errorf("malformed time index key %x", k)
+			return fmt.Errorf("%w: time index key %x", errMalformed, k)
 		}
 		if int64(binary.BigEndian.Uint64(k)^(1<<63)) >= cutoff {
 			return nil
@@ -276,7 +322,7 @@ func encodeClaim(r seq.Range, at int64) []byte {
 
 func decodeClaim(v []byte) (seq.Range, int64, error) {
 	if len(v) != 24 {
-		return seq.Range{}, 0, fmt.Errorf("malformed claim record %x", v)
+		return seq.Range{}, 0, fmt.Errorf("%w: claim record %x", errMalformed, v)
 	}
 	return seq.Range{First: binary.BigEndian.Uint64(v), Count: binary.BigEndian.Uint64(v[8:])},
 		int64(binary.BigEndian.Uint64(v[16:])), nil
