@@ -75,6 +75,12 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 	default:
 		return nil, fmt.Errorf("plan %s: %w", name, ErrNoFormat)
 	}
+	// A format NetFlow cannot carry (no addresses, no times) fails here,
+	// naming what is missing, rather than as every line malformed. The
+	// address mode is the parser's; auto accepts either address pair.
+	if err := p.Format.CheckConvertible(flowlog.AddressAuto); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", name, err)
+	}
 	return p, nil
 }
 
