@@ -309,7 +309,7 @@ func TestUnreadableObjects(t *testing.T) {
 		{"text", []byte("hello world\nthis is not a flow log\n"), false, 1, "not a flow log: the first line"},
 		{"json without message", []byte(`{"records":[1,2]}`), true, 1, "not a flow log: JSON"},
 		{"firehose without format", []byte(firehose), false, 1, "no header line and no log format configured"},
-		{"every line malformed: header without srcaddr", []byte("version account-id action\n2 1 ACCEPT\n2 1 REJECT\n"), false, 1, "every data line is malformed: 2 of 3 lines malformed"},
+		{"every line malformed: bad addresses", []byte("version srcaddr dstaddr start end\n2 x 10.0.0.1 1700000000 1700000001\n2 y 10.0.0.1 1700000000 1700000001\n"), false, 1, "every data line is malformed: 2 of 3 lines malformed"},
 		{"every line malformed: text with format", []byte("hello world\nthis is not a flow log\n"), true, 1, "every data line is malformed"},
 		{"firehose with format", []byte(firehose), true, 0, ""},
 		{"only a header", []byte(linesHeader + "\n"), false, 0, ""},
