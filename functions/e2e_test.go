@@ -412,6 +412,25 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+badKey) || !strings.Contains(r.Cause, "compressed byte") {
 		t.Errorf("corrupt object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
 	}
+
+	// 6. An object whose every data line is malformed (a header without
+	// srcaddr) fails at Reserve with a cause naming the object and the
+	// first reason, and nothing is sent.
+	w.capture.take(t)
+	noAddrKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/no-srcaddr.log.gz"
+	var zb bytes.Buffer
+	zw = gzip.NewWriter(&zb)
+	zw.Write([]byte("version account-id action log-status\n2 123456789012 ACCEPT OK\n2 123456789012 REJECT OK\n"))
+	zw.Close()
+	w.put(noAddrKey, zb.Bytes())
+	r = w.execute("e2e-malformed", contract.ExecutionInput{Bucket: logBucket, Key: noAddrKey, Source: contract.SourceManual})
+	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+noAddrKey) ||
+		!strings.Contains(r.Cause, "every data line is malformed") || !strings.Contains(r.Cause, "line 2: ") {
+		t.Errorf("all-malformed object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
+	}
+	if msgs := w.capture.take(t); len(msgs) != 0 {
+		t.Errorf("all-malformed object: %d messages sent", len(msgs))
+	}
 }
 
 // checkContiguous checks that the IPFIX messages carry every sequence
