@@ -367,7 +367,10 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Error("the source object changed")
 	}
 
-	// 2. Re-running the same execution resends identical sequence numbers.
+	// 2. Re-running the same execution resends identical sequence numbers
+	// (to the same collector, restarted: a stopped one refuses datagrams,
+	// which fails the Send step).
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 	r = w.execute("e2e-first", event)
 	if r.Status != "SUCCEEDED" {
 		t.Fatalf("re-run: %s: %s: %s", r.Status, r.Error, r.Cause)
@@ -413,9 +416,9 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Errorf("corrupt object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
 	}
 
-	// 6. An object whose every data line is malformed (a header without
-	// srcaddr) fails at Reserve with a cause naming the object and the
-	// first reason, and nothing is sent.
+	// 6. An object whose format cannot be converted (a header without
+	// srcaddr, dstaddr or times) fails at Plan as invalid input with a
+	// cause naming the object and what is missing, and nothing is sent.
 	w.capture.take(t)
 	noAddrKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/no-srcaddr.log.gz"
 	var zb bytes.Buffer
@@ -425,11 +428,29 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	w.put(noAddrKey, zb.Bytes())
 	r = w.execute("e2e-malformed", contract.ExecutionInput{Bucket: logBucket, Key: noAddrKey, Source: contract.SourceManual})
 	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+noAddrKey) ||
-		!strings.Contains(r.Cause, "every data line is malformed") || !strings.Contains(r.Cause, "line 2: ") {
+		!strings.Contains(r.Cause, "no srcaddr") || !strings.Contains(r.Cause, "cannot be converted") {
 		t.Errorf("all-malformed object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
 	}
 	if msgs := w.capture.take(t); len(msgs) != 0 {
 		t.Errorf("all-malformed object: %d messages sent", len(msgs))
+	}
+
+	// 7. An object whose every data line is malformed (bad addresses)
+	// fails at Reserve with a cause naming the object and the first
+	// reason, and nothing is sent.
+	badAddrKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/bad-addr.log.gz"
+	zb.Reset()
+	zw = gzip.NewWriter(&zb)
+	zw.Write([]byte("version srcaddr dstaddr start end action log-status\n2 not-an-ip 10.0.0.1 1 2 ACCEPT OK\n2 10.0.0.1 nope 1 2 ACCEPT OK\n"))
+	zw.Close()
+	w.put(badAddrKey, zb.Bytes())
+	r = w.execute("e2e-bad-addr", contract.ExecutionInput{Bucket: logBucket, Key: badAddrKey, Source: contract.SourceManual})
+	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+badAddrKey) ||
+		!strings.Contains(r.Cause, "every data line is malformed") || !strings.Contains(r.Cause, "line 2: ") {
+		t.Errorf("bad-address object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
+	}
+	if msgs := w.capture.take(t); len(msgs) != 0 {
+		t.Errorf("bad-address object: %d messages sent", len(msgs))
 	}
 }
 

@@ -64,10 +64,33 @@ func (n *Nfcapd) Addr() string { return fmt.Sprintf("127.0.0.1:%d", n.Port) }
 // Stop was not called.
 func StartNfcapd(t testing.TB) *Nfcapd {
 	t.Helper()
+	return StartNfcapdWith(t, NfcapdOptions{RcvBuf: 16 << 20})
+}
+
+// NfcapdOptions choose how StartNfcapdWith runs nfcapd.
+type NfcapdOptions struct {
+	// Port to bind on 127.0.0.1; 0 picks a free one. Reusing the port of a
+	// stopped nfcapd restarts "the same collector".
+	Port int
+	// RcvBuf is nfcapd's -B (socket receive buffer bytes); 0 leaves nfcapd
+	// at its default, as a user who changed nothing runs it.
+	RcvBuf int
+}
+
+// StartNfcapdWith starts nfcapd as o says, writing into a fresh directory.
+func StartNfcapdWith(t testing.TB, o NfcapdOptions) *Nfcapd {
+	t.Helper()
 	bin := Need(t, "nfcapd")
-	n := &Nfcapd{Port: FreeUDPPort(t), Dir: t.TempDir()}
-	n.p = startProc(t, "nfcapd", exec.Command(bin, "-b", "127.0.0.1", "-p", strconv.Itoa(n.Port), "-w", n.Dir,
-		"-t", "3600", "-I", "test", "-B", "16777216"))
+	n := &Nfcapd{Port: o.Port, Dir: t.TempDir()}
+	if n.Port == 0 {
+		n.Port = FreeUDPPort(t)
+	}
+	// -t 3600: one file for the whole test (file rotation, not delivery).
+	args := []string{"-b", "127.0.0.1", "-p", strconv.Itoa(n.Port), "-w", n.Dir, "-t", "3600", "-I", "test"}
+	if o.RcvBuf > 0 {
+		args = append(args, "-B", strconv.Itoa(o.RcvBuf))
+	}
+	n.p = startProc(t, "nfcapd", exec.Command(bin, args...))
 	// nfcapd creates its current file once its socket is bound.
 	n.p.waitFor(t, "bound socket", 10*time.Second, func() bool {
 		m, _ := filepath.Glob(filepath.Join(n.Dir, "nfcapd.current.*"))

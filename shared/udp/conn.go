@@ -1,7 +1,21 @@
 // Package udp sends datagrams to one collector over one long-lived UDP
 // socket: a fixed source address and port (collectors key templates and
-// sequence checks on it), optional pacing in datagrams per second, batched
-// writes (sendmmsg on Linux) and a configurable socket send buffer.
+// sequence checks on it), optional pacing in datagrams per second with
+// bounded bursts, batched writes (sendmmsg on Linux) and a configurable
+// socket send buffer.
+//
+// A collector loses a datagram when its socket receive buffer is full, and
+// the buffer fills whenever the collector does not read for a moment (it
+// is busy or descheduled): what matters is how many datagrams arrive in
+// such a moment, the rate times its length plus the largest burst. A paced
+// Conn therefore sends at most Burst datagrams at once (sendmmsg), each
+// burst when the pace allows it, and never makes up for idle time beyond
+// one burst.
+//
+// A collector that is down makes the kernel return ECONNREFUSED (an ICMP
+// port unreachable) on a later send: the Conn then fails with a
+// *RefusedError, and keeps failing, since everything sent to a port
+// nobody listens on is lost.
 package udp
 
 import (
@@ -19,8 +33,48 @@ import (
 type Options struct {
 	PPS         int // datagrams per second; 0 sends as fast as the socket takes them
 	WriteBuffer int // SO_SNDBUF bytes; 0 keeps the system default
-	Batch       int // datagrams per sendmmsg call; 0 means 64
+	// Batch is the most datagrams per sendmmsg call; 0 means 64 unpaced,
+	// and DefaultBurst(PPS) when paced.
+	Batch int
 }
+
+// Unpaced batch size, and the largest burst of a paced Conn.
+const (
+	unpacedBatch = 64
+	// MaxBurst bounds a paced burst: a collector's default receive buffer
+	// (Linux net.core.rmem_default, 208 KiB) holds about 90 full-size
+	// datagrams, and a burst must leave room for what is already queued.
+	MaxBurst = 8
+)
+
+// DefaultBurst is the burst size of a Conn paced at pps: about one
+// millisecond of traffic, from 1 to MaxBurst datagrams.
+func DefaultBurst(pps int) int { return min(max(pps/1000, 1), MaxBurst) }
+
+// ErrRefused is matched (errors.Is) by the error a Conn returns once the
+// collector refused a datagram.
+var ErrRefused = errors.New("refused by the collector")
+
+// RefusedError reports that the kernel refused datagrams to Addr: an ICMP
+// port unreachable came back, so nothing listens on the port (the
+// collector is down or on another port). ICMP errors are rate-limited and
+// come back after the datagram left, so Refused is a lower bound of what
+// was lost.
+type RefusedError struct {
+	Addr    string
+	Refused uint64 // datagrams the kernel refused (at least 1)
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s refused at least %d datagram(s) (ICMP port unreachable: is the collector running?); ICMP is rate-limited, so more may be lost",
+		e.Addr, e.Refused)
+}
+
+// Is makes errors.Is(err, ErrRefused) true.
+func (e *RefusedError) Is(target error) bool { return target == ErrRefused }
+
+// Unwrap returns syscall.ECONNREFUSED.
+func (e *RefusedError) Unwrap() error { return syscall.ECONNREFUSED }
 
 // Stats counts what a Conn sent.
 type Stats struct {
@@ -42,11 +96,13 @@ type Conn struct {
 	batch int
 
 	interval time.Duration // per datagram, 0 = unpaced
+	slack    time.Duration // lateness made up: one burst
 	next     time.Time
 	sleep    func(context.Context, time.Duration) error
 	now      func() time.Time
 
 	stats Stats
+	err   *RefusedError // sticky: set once the collector refused
 }
 
 // Dial resolves address (host:port) and opens the socket.
@@ -64,15 +120,14 @@ func Dial(ctx context.Context, address string, opt Options) (*Conn, error) {
 		}
 	}
 	c := &Conn{conn: conn, batch: opt.Batch, sleep: sleepCtx, now: time.Now}
-	if c.batch <= 0 {
-		c.batch = 64
-	}
 	if opt.PPS > 0 {
 		c.interval = time.Second / time.Duration(opt.PPS)
-		// Keep bursts within ~10 ms of traffic so pacing stays smooth.
-		if b := opt.PPS / 100; b < c.batch {
-			c.batch = max(b, 1)
+		if c.batch <= 0 {
+			c.batch = DefaultBurst(opt.PPS)
 		}
+		c.slack = time.Duration(c.batch) * c.interval
+	} else if c.batch <= 0 {
+		c.batch = unpacedBatch
 	}
 	if ra, ok := conn.RemoteAddr().(*net.UDPAddr); ok && ra.IP.To4() != nil {
 		c.pc = ipv4.NewPacketConn(conn)
@@ -92,8 +147,14 @@ func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
 // Stats returns the counts so far (datagrams still in the batch excluded).
 func (c *Conn) Stats() Stats { return c.stats }
 
+// Burst is the most datagrams written at once.
+func (c *Conn) Burst() int { return c.batch }
+
 // Send queues a copy of b and writes the batch when it is full.
 func (c *Conn) Send(ctx context.Context, b []byte) error {
+	if c.err != nil {
+		return c.err
+	}
 	c.store[c.n] = append(c.store[c.n][:0], b...)
 	c.n++
 	if c.n == c.batch {
@@ -102,8 +163,13 @@ func (c *Conn) Send(ctx context.Context, b []byte) error {
 	return nil
 }
 
-// Flush writes every queued datagram, pacing first if configured.
+// Flush writes every queued datagram, pacing first if configured. Once
+// the collector refused a datagram it returns a *RefusedError, and so do
+// every later Send and Flush: the queued datagrams are dropped.
 func (c *Conn) Flush(ctx context.Context) error {
+	if c.err != nil {
+		return c.err
+	}
 	if c.n == 0 {
 		return nil
 	}
@@ -118,7 +184,7 @@ func (c *Conn) Flush(ctx context.Context) error {
 				return err
 			}
 		}
-		return nil
+		return c.checkPending()
 	}
 	for i, b := range pending {
 		c.msgs[i].Buffers[0] = b
@@ -126,29 +192,58 @@ func (c *Conn) Flush(ctx context.Context) error {
 	msgs := c.msgs[:len(pending)]
 	for len(msgs) > 0 {
 		n, err := c.pc.WriteBatch(msgs, 0)
-		if err != nil {
-			if isRefused(err) {
-				// The failed datagram is dropped; count it and go on.
-				c.stats.Refused++
-				msgs = msgs[max(n, 0)+1:]
-				continue
-			}
-			return fmt.Errorf("send to %s: %w", c.conn.RemoteAddr(), err)
-		}
-		for _, m := range msgs[:n] {
+		for _, m := range msgs[:max(n, 0)] {
 			c.stats.Datagrams++
 			c.stats.Bytes += uint64(len(m.Buffers[0]))
 		}
+		if err != nil {
+			if isRefused(err) {
+				// The datagram after the n sent was not sent.
+				return c.refused()
+			}
+			return fmt.Errorf("send to %s: %w", c.conn.RemoteAddr(), err)
+		}
 		msgs = msgs[n:]
 	}
-	return nil
+	return c.checkPending()
+}
+
+// refused records a refusal and makes the Conn fail from now on.
+func (c *Conn) refused() error {
+	c.stats.Refused++
+	c.n = 0
+	c.err = &RefusedError{Addr: c.conn.RemoteAddr().String(), Refused: c.stats.Refused}
+	return c.err
+}
+
+// checkPending reads (and clears) an error the kernel holds for the socket:
+// an ICMP port unreachable for the datagrams just sent, which would
+// otherwise only show on the next send (and never, after the last one).
+func (c *Conn) checkPending() error {
+	rc, err := c.conn.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var soErr int
+	if cerr := rc.Control(func(fd uintptr) {
+		soErr, err = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+	}); cerr != nil || err != nil {
+		return nil
+	}
+	switch {
+	case soErr == 0:
+		return nil
+	case syscall.Errno(soErr) == syscall.ECONNREFUSED:
+		return c.refused()
+	default:
+		return fmt.Errorf("send to %s: %w", c.conn.RemoteAddr(), syscall.Errno(soErr))
+	}
 }
 
 func (c *Conn) write1(b []byte) error {
 	if _, err := c.conn.Write(b); err != nil {
 		if isRefused(err) {
-			c.stats.Refused++
-			return nil
+			return c.refused()
 		}
 		return fmt.Errorf("send to %s: %w", c.conn.RemoteAddr(), err)
 	}
@@ -162,9 +257,11 @@ func (c *Conn) pace(ctx context.Context, n int) error {
 		return ctx.Err()
 	}
 	now := c.now()
-	if c.next.Before(now) {
-		// Idle time does not build up credit beyond one batch.
-		c.next = now
+	if floor := now.Add(-c.slack); c.next.Before(floor) {
+		// A late wake-up (a sleep that overshot, a descheduled sender) is
+		// made up by at most one burst; longer idle time is not credit, so
+		// the largest burst stays two batches.
+		c.next = floor
 	}
 	wait := c.next.Sub(now)
 	c.next = c.next.Add(time.Duration(n) * c.interval)
@@ -174,7 +271,8 @@ func (c *Conn) pace(ctx context.Context, n int) error {
 	return c.sleep(ctx, wait)
 }
 
-// Close flushes and closes the socket.
+// Close flushes and closes the socket. It returns the *RefusedError if the
+// collector refused datagrams.
 func (c *Conn) Close(ctx context.Context) error {
 	err := c.Flush(ctx)
 	if cerr := c.conn.Close(); err == nil && cerr != nil {

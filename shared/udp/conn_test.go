@@ -3,7 +3,9 @@ package udp
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,8 +69,8 @@ func TestPacing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(t.Context())
-	if c.batch != 10 {
-		t.Errorf("batch for 1000 pps = %d, want 10", c.batch)
+	if c.batch != DefaultBurst(1000) || c.Burst() != 1 {
+		t.Errorf("burst for 1000 pps = %d, want 1 (one millisecond of traffic)", c.batch)
 	}
 	// A fake clock: sleeping advances it.
 	now := time.Unix(1000, 0)
@@ -87,7 +89,7 @@ func TestPacing(t *testing.T) {
 	}
 }
 
-func TestRefusedIsCounted(t *testing.T) {
+func TestRefusedFails(t *testing.T) {
 	l := listen(t)
 	addr := l.LocalAddr().String()
 	l.Close()
@@ -95,15 +97,32 @@ func TestRefusedIsCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range 40 {
+	// The kernel reports the ICMP port unreachable on a later send or
+	// flush: within a few datagrams the Conn must fail, and stay failed.
+	var failed error
+	for i := 0; i < 40 && failed == nil; i++ {
 		if err := c.Send(t.Context(), []byte("x")); err != nil {
-			t.Fatalf("send to a closed port: %v", err)
+			failed = err
+			break
 		}
-		c.Flush(t.Context())
+		failed = c.Flush(t.Context())
+		time.Sleep(time.Millisecond)
+	}
+	if failed == nil {
+		t.Fatal("40 datagrams to a closed port and no error")
+	}
+	var re *RefusedError
+	if !errors.Is(failed, ErrRefused) || !errors.As(failed, &re) || re.Refused == 0 || re.Addr != addr {
+		t.Fatalf("error %v (%T): want a *RefusedError for %s with Refused > 0", failed, failed, addr)
+	}
+	if !strings.Contains(failed.Error(), "rate-limited") || !strings.Contains(failed.Error(), "at least") {
+		t.Errorf("message %q should say the count is a lower bound", failed)
+	}
+	if err := c.Send(t.Context(), []byte("x")); !errors.Is(err, ErrRefused) {
+		t.Errorf("send after a refusal: %v, want the refusal again", err)
 	}
 	c.Close(t.Context())
-	s := c.Stats()
-	if s.Refused == 0 || s.Datagrams+s.Refused != 40 {
-		t.Errorf("stats %+v: want some refused and datagrams+refused = 40", s)
+	if s := c.Stats(); s.Refused == 0 {
+		t.Errorf("stats %+v: want Refused > 0", s)
 	}
 }
