@@ -135,7 +135,7 @@ func TestStdin(t *testing.T) {
 	zw.Close()
 	for name, in := range map[string][]byte{"plain": []byte(log), "gzip": gz.Bytes()} {
 		cmd := exec.Command(cliBinary, "run", "--state", filepath.Join(t.TempDir(), "s.db"), "--summary", "json",
-			"--to", "netflow5://127.0.0.1:9", "-")
+			"--to", udpSink(t), "-")
 		cmd.Stdin = bytes.NewReader(in)
 		out, err := cmd.Output()
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/boltseq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
 )
 
 type multiFlag []string
@@ -257,9 +259,20 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if runner.Summary == nil {
 		runner.Summary = pipeline.NewSummary(rs)
 	}
+	runner.Summary.Execution = execution
 	runner.Summary.Seconds = time.Since(start).Seconds()
 	if runErr == nil {
 		runErr = runner.Summary.Check()
+	}
+	if refused := refusedReceivers(runner.Summary); len(refused) > 0 {
+		// Datagrams went to a port nobody listens on: they are lost, and
+		// the run must not pass for a success. The sequence numbers stay
+		// claimed under the execution name, so the same name resends them.
+		rerr := fmt.Errorf("%s refused datagrams (ICMP port unreachable: is the collector running?); what was sent there is lost: once it listens, resend with --execution %s (the same sequence numbers)",
+			strings.Join(refused, ", "), execution)
+		if runErr == nil || errors.Is(runErr, udp.ErrRefused) {
+			runErr = rerr
+		}
 	}
 	if n := len(runner.Summary.Failed); runErr == nil && n > 0 {
 		runErr = fmt.Errorf("%d of %d objects failed (listed above and in the summary)", n, len(inputs)+len(set.failed))
@@ -295,13 +308,17 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	fmt.Fprintf(w, ", %.2f s\n", s.Seconds)
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "receiver\tflows\tunsupported\trecords\tdatagrams\tbytes\tpackets\tsequence\t")
+	fmt.Fprintln(tw, "receiver\tflows\tunsupported\trecords\tdatagrams\tbytes\tpackets\tsequence\tpps\t")
 	for _, r := range s.Receivers {
 		sq := "-"
 		if r.FirstSequence != nil {
 			sq = fmt.Sprintf("%d..%d", *r.FirstSequence, *r.LastSequence)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", r.URL, r.Flows, r.Unsupported, r.Records, r.Datagrams, r.Bytes, r.Packets, sq)
+		pace := "unpaced"
+		if r.PPS > 0 {
+			pace = strconv.Itoa(r.PPS)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.URL, r.Flows, r.Unsupported, r.Records, r.Datagrams, r.Bytes, r.Packets, sq, pace)
 	}
 	tw.Flush()
 	for _, e := range s.Errors {
@@ -319,9 +336,21 @@ func printSummary(w io.Writer, s *pipeline.Summary) {
 	}
 	for _, r := range s.Receivers {
 		if r.Refused > 0 {
-			fmt.Fprintf(w, "warning: %s refused %d datagrams (is the collector running?)\n", r.URL, r.Refused)
+			fmt.Fprintf(w, "refused: %s: at least %d datagram(s) refused (ICMP port unreachable: is the collector running?); ICMP is rate-limited, so more may be lost; resend with --execution %s\n",
+				r.URL, r.Refused, s.Execution)
 		}
 	}
+}
+
+// refusedReceivers lists the receivers that refused datagrams.
+func refusedReceivers(s *pipeline.Summary) []string {
+	var out []string
+	for _, r := range s.Receivers {
+		if r.Refused > 0 {
+			out = append(out, r.URL)
+		}
+	}
+	return out
 }
 
 type nopCloser struct{}

@@ -42,25 +42,45 @@ const nfacctdAggregate = "peer_src_ip, export_proto_version, export_proto_sysid,
 // at test cleanup if Stop was not called.
 func StartNfacctd(t testing.TB) *Nfacctd {
 	t.Helper()
+	return StartNfacctdWith(t, NfacctdOptions{Tuned: true})
+}
+
+// NfacctdOptions choose how StartNfacctdWith runs nfacctd.
+type NfacctdOptions struct {
+	// Tuned gives nfacctd a 16 MiB socket receive buffer and a 64 MiB
+	// plugin pipe; false leaves both at pmacct's defaults, as a user who
+	// changed nothing runs it (the configuration then only says where to
+	// listen, to check sequences and to print JSON).
+	Tuned bool
+}
+
+// StartNfacctdWith starts nfacctd as o says on a free loopback port and
+// waits until it listens.
+func StartNfacctdWith(t testing.TB, o NfacctdOptions) *Nfacctd {
+	t.Helper()
 	bin := Need(t, "nfacctd")
 	n := &Nfacctd{Port: FreeUDPPort(t), Dir: t.TempDir()}
 	n.Conf = filepath.Join(n.Dir, "nfacctd.conf")
 	n.Log = filepath.Join(n.Dir, "nfacctd.log")
 	n.Out = filepath.Join(n.Dir, "flows.json")
-	conf := fmt.Sprintf(`daemonize: false
-logfile: %s
-nfacctd_ip: 127.0.0.1
-nfacctd_port: %d
-! sequence checks: logged as "expecting flow 'X' but received 'Y'"
-nfacctd_disable_checks: false
-! socket receive buffer (the kernel caps it at net.core.rmem_max)
+	tuning := ""
+	if o.Tuned {
+		tuning = `! socket receive buffer (the kernel caps it at net.core.rmem_max)
 nfacctd_pipe_size: 16777216
 ! core-to-plugin ring: when the plugin falls behind, a small ring loses
 ! flows without a word in the log (10 MB lost half of 100k flows sent at
 ! 2 x 20000 datagrams/s; 64 MB lost none)
 plugin_pipe_size: 67108864
 plugin_buffer_size: 65536
-plugins: print[p]
+`
+	}
+	conf := fmt.Sprintf(`daemonize: false
+logfile: %s
+nfacctd_ip: 127.0.0.1
+nfacctd_port: %d
+! sequence checks: logged as "expecting flow 'X' but received 'Y'"
+nfacctd_disable_checks: false
+%splugins: print[p]
 aggregate[p]: %s
 print_output[p]: json
 print_output_file[p]: %s
@@ -68,7 +88,7 @@ print_output_file_append[p]: true
 print_refresh_time[p]: 1
 print_num_protos[p]: true
 timestamps_since_epoch[p]: true
-`, n.Log, n.Port, nfacctdAggregate, n.Out)
+`, n.Log, n.Port, tuning, nfacctdAggregate, n.Out)
 	if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ func Send(ctx context.Context, in SendInput) (send.Result, error) {
 		TemplateInterval: in.Receiver.TemplateInterval,
 		Now:              in.Now,
 		Protocol:         in.Receiver.Protocol,
+		TemplateSettle:   send.DefaultTemplateSettle,
 	})
 	if err != nil {
 		return res, fmt.Errorf("send %s to %s: %w", in.Key, in.Receiver, err)

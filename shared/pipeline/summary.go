@@ -29,11 +29,20 @@ type ReceiverSummary struct {
 	LastSequence  *uint32 `json:"last_sequence,omitempty"`
 	SentBytes     uint64  `json:"sent_bytes"` // UDP payload bytes, templates included
 	Templates     uint64  `json:"template_datagrams"`
-	Refused       uint64  `json:"refused"` // datagrams the kernel reported refused (collector down)
+	// Refused is a lower bound of the datagrams the kernel reported
+	// refused (ICMP port unreachable: nothing listens there); any refusal
+	// fails the receiver's sends.
+	Refused uint64 `json:"refused"`
+	// PPS is the pace the receiver was sent at (datagrams per second),
+	// 0 when unpaced.
+	PPS int `json:"pps"`
 }
 
 // Summary totals a run of one or more objects.
 type Summary struct {
+	// Execution is the run's sequence claim: a run with the same name
+	// (--execution) resends the same sequence numbers.
+	Execution string            `json:"execution,omitempty"`
 	Objects   int               `json:"objects"`
 	Chunks    int               `json:"chunks"`
 	Counts    flowlog.Counts    `json:"-"` // lines, records, skipped by reason
@@ -74,7 +83,7 @@ func (s *Summary) AddFailure(object string, err error, counted bool) {
 func NewSummary(rs []receiver.Receiver) *Summary {
 	s := &Summary{Receivers: make([]ReceiverSummary, len(rs))}
 	for i, r := range rs {
-		s.Receivers[i] = ReceiverSummary{URL: r.URL, Protocol: r.Protocol.String(), Exporter: r.Exporter()}
+		s.Receivers[i] = ReceiverSummary{URL: r.URL, Protocol: r.Protocol.String(), Exporter: r.Exporter(), PPS: r.PPS}
 	}
 	return s
 }

@@ -26,6 +26,12 @@ func TestParse(t *testing.T) {
 	if r.Port != 4739 || r.Domain != 9 || r.MTU != 1400 || r.TemplateInterval != 10*time.Second || r.Address() != "[::1]:4739" {
 		t.Errorf("%+v", r)
 	}
+	if r.PPS != DefaultPPS {
+		t.Errorf("no pps option: PPS %d, want the default %d (paced, so a collector at its defaults loses nothing)", r.PPS, DefaultPPS)
+	}
+	if r, err := Parse("netflow9://h?pps=0"); err != nil || r.PPS != 0 {
+		t.Errorf("pps=0: PPS %d, %v; want 0 (unpaced)", r.PPS, err)
+	}
 	if r.URL != "ipfix://[::1]:4739?domain=9&mtu=1400&template-interval=10s" {
 		t.Errorf("canonical URL %q", r.URL)
 	}

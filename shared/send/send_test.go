@@ -151,3 +151,36 @@ func TestStreamRefusesWrongRanges(t *testing.T) {
 		t.Error("truncated file accepted")
 	}
 }
+
+// flushLog records the order of sends and flushes.
+type flushLog struct{ events []string }
+
+func (f *flushLog) Send(context.Context, []byte) error { f.events = append(f.events, "send"); return nil }
+func (f *flushLog) Flush(context.Context) error        { f.events = append(f.events, "flush"); return nil }
+
+// TestStreamTemplateSettle: the first datagram (with the templates) is
+// flushed and followed by one pause before the rest, and only then.
+func TestStreamTemplateSettle(t *testing.T) {
+	data, totals := stageIPFIX(t, 300)
+	var c flushLog
+	var slept []time.Duration
+	sleep := func(_ context.Context, d time.Duration) error {
+		slept = append(slept, d)
+		c.events = append(c.events, "sleep")
+		return nil
+	}
+	if _, err := Stream(t.Context(), bytes.NewReader(data), ipfix.Finisher{}, &c, 0, totals.Units,
+		Options{TemplatePackets: 2, TemplateSettle: 20 * time.Millisecond, Sleep: sleep}); err != nil {
+		t.Fatal(err)
+	}
+	if len(slept) != 1 || slept[0] != 20*time.Millisecond {
+		t.Fatalf("slept %v, want one 20ms pause (template refreshes need none)", slept)
+	}
+	if got := strings.Join(c.events[:4], " "); got != "send flush sleep send" {
+		t.Errorf("events %q, want the first datagram flushed, then the pause, then the next", got)
+	}
+	slept = nil
+	if _, err := Stream(t.Context(), bytes.NewReader(data), ipfix.Finisher{}, &flushLog{}, 0, totals.Units, Options{Sleep: sleep}); err != nil || len(slept) != 0 {
+		t.Errorf("TemplateSettle 0: slept %v, %v", slept, err)
+	}
+}

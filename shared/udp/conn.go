@@ -275,6 +275,12 @@ func (c *Conn) pace(ctx context.Context, n int) error {
 // collector refused datagrams.
 func (c *Conn) Close(ctx context.Context) error {
 	err := c.Flush(ctx)
+	if err == nil {
+		// A refusal of the last datagrams that arrived since the last
+		// flush; one arriving after Close (a remote collector's ICMP
+		// takes a round trip) goes unseen.
+		err = c.checkPending()
+	}
 	if cerr := c.conn.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close udp socket: %w", cerr)
 	}
