@@ -155,8 +155,11 @@ func TestStreamRefusesWrongRanges(t *testing.T) {
 // flushLog records the order of sends and flushes.
 type flushLog struct{ events []string }
 
-func (f *flushLog) Send(context.Context, []byte) error { f.events = append(f.events, "send"); return nil }
-func (f *flushLog) Flush(context.Context) error        { f.events = append(f.events, "flush"); return nil }
+func (f *flushLog) Send(context.Context, []byte) error {
+	f.events = append(f.events, "send")
+	return nil
+}
+func (f *flushLog) Flush(context.Context) error { f.events = append(f.events, "flush"); return nil }
 
 // TestStreamTemplateSettle: the first datagram (with the templates) is
 // flushed and followed by one pause before the rest, and only then.
