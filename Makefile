@@ -28,7 +28,9 @@ vet: ## go vet
 lint: fmt-check vet ## gofmt, go vet, terraform fmt/tflint/tfsec (via the Go tests in terraform/)
 
 test: deps fmt-check vet ## install deps, then vet and the whole test suite with -race, collectors and local AWS stand-ins included
-	FL2NF_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -timeout 25m ./...
+	FL2NF_REQUIRE_INTEGRATION=1 $(GO) test -race -count=1 -timeout 25m -skip '^TestDefaultsLoseNothing$$' ./...
+	@echo "== delivery to nfcapd, nfacctd and goflow2 at their defaults, alone on the machine (README \"Delivery\")"
+	FL2NF_REQUIRE_INTEGRATION=1 $(GO) test -count=1 -timeout 15m -run '^TestDefaultsLoseNothing$$' -v ./cmd/flowlogs2netflow
 
 test-short: ## unit tests only (no collectors or stand-ins needed)
 	$(GO) test -short ./...
@@ -36,7 +38,7 @@ test-short: ## unit tests only (no collectors or stand-ins needed)
 bench: build ## print throughput and memory figures (see README "Benchmarks")
 	@bash scripts/bench.sh
 
-demo: deps build ## generate a flow log, export it to a real collector (goflow2) on loopback, show what it decoded
+demo: deps build ## generate a flow log, export it to a real collector (nfcapd at its defaults) on loopback, show what it decoded
 	@bash scripts/demo.sh
 
 package: ## build the four Lambda zips into dist/ for arm64 and amd64

@@ -88,9 +88,9 @@ func run(cli, dir string, lines int64) error {
 		workers   string
 		chunk     string
 	}{
-		{"end-to-end netflow5 (GOMAXPROCS=1)", "netflow5://%s", "1", "1", "4MiB"},
-		{"end-to-end ipfix (GOMAXPROCS=1)", "ipfix://%s", "1", "1", "4MiB"},
-		{"end-to-end netflow5, 2 workers (GOMAXPROCS=2)", "netflow5://%s", "2", "2", "4MiB"},
+		{"end-to-end netflow5 (GOMAXPROCS=1)", "netflow5://%s?pps=0", "1", "1", "4MiB"},
+		{"end-to-end ipfix (GOMAXPROCS=1)", "ipfix://%s?pps=0", "1", "1", "4MiB"},
+		{"end-to-end netflow5, 2 workers (GOMAXPROCS=2)", "netflow5://%s?pps=0", "2", "2", "4MiB"},
 	} {
 		sink, err := startSink()
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/gzindex"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
@@ -41,6 +42,8 @@ func classify(err error) error {
 		errors.Is(err, seq.ErrInvalid),
 		errors.Is(err, contract.ErrAccounting),
 		errors.Is(err, staging.ErrCorrupt),
+		errors.Is(err, flowlog.ErrNotConvertible),
+		errors.Is(err, flowlog.ErrFormat),
 		isCorrupt(err),
 		awsio.IsPreconditionFailed(err),
 		awsio.IsNotFound(err):

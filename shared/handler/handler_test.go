@@ -18,11 +18,13 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/fakes3"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowgen"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
 )
 
 func TestClassify(t *testing.T) {
@@ -38,6 +40,10 @@ func TestClassify(t *testing.T) {
 		{fmt.Errorf("x: %w", errInvalid), "InvalidInputError"},
 		{errors.New("connection reset"), "RetryableError"},
 		{context.Canceled, "RetryableError"},
+		// A collector that is down: the Send step fails and the state
+		// machine's Retry resends the chunk with the same numbers.
+		{fmt.Errorf("send: %w", &udp.RefusedError{Addr: "127.0.0.1:2055", Refused: 1}), "RetryableError"},
+		{fmt.Errorf("plan: %w", flowlog.ErrNotConvertible), "InvalidInputError"},
 		{sfnerr.Invalid(errors.New("kept")), "InvalidInputError"},
 		{sfnerr.Retryable(errors.New("kept")), "RetryableError"},
 	}
