@@ -172,8 +172,7 @@ func writeCorpus(t *testing.T) {
 	copy(over[used/2/4096*4096:], random(2*4096))
 	put("state-overwritten.db.gz", over, true)
 
-	// Content the plan step cannot take yet: rows marked todo (another
-	// part of issue 12 adds content detection for them).
+	// Content the plan step refuses (and one over-long line).
 	header := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 	line := "2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.23 172.31.5.6 443 51234 6 12 3456 1700000000 1700000060 ACCEPT OK\n"
 	put("empty.log", nil, false)
@@ -204,13 +203,12 @@ type badCase struct {
 	// list; good are the good corpus files whose records must all be
 	// counted and sent.
 	failed, ignored, good []string
+	// extra are records expected beyond the good files' (a bad file's
+	// valid lines).
+	extra int64
 	// noSummary: the run stops before it has a summary (usage errors, a
 	// damaged store).
 	noSummary bool
-	// todo marks rows whose wanted behaviour another change brings: the
-	// row then checks only what holds already (no panic, no usage exit,
-	// the summary reconciles, the good files are sent) and logs the rest.
-	todo string
 	// asNobody runs the CLI as user nobody when the test runs as root
 	// (root reads files of any permission).
 	asNobody bool
@@ -253,16 +251,16 @@ func symlink(t *testing.T, target, link string) {
 }
 
 // contentRow is a directory holding a good file and one corpus file that
-// is not a flow log the plan can read yet.
-func contentRow(name, file, todo string) badCase {
+// the plan step refuses: exit 1, the file listed as failed, the output
+// naming it and saying why (want).
+func contentRow(name, file string, want ...string) badCase {
 	return badCase{
 		name: name,
 		setup: func(t *testing.T, dir string) []string {
 			corpusCopy(t, dir, "in/good-a.log.gz", "in/"+file)
 			return []string{filepath.Join(dir, "in")}
 		},
-		code: 1, failed: []string{file}, good: []string{"good-a.log.gz"},
-		todo: todo,
+		code: 1, want: want, failed: []string{file}, good: []string{"good-a.log.gz"},
 	}
 }
 
@@ -456,18 +454,25 @@ var badCases = []badCase{
 		code: 1, want: []string{"held.db", "locked by another process"}, noSummary: true,
 	},
 
-	// Content the plan step does not recognize yet. ---------------------
-	// TODO(issue 12, content detection): these rows hold the behaviour the
-	// plan step's content detection brings (rc 1, the object failed with
-	// the message in the comment). Until then they check only what holds
-	// already; when it lands, delete the todo and set want.
-	contentRow("empty object", "empty.log", `want failed "is empty"`),
-	contentRow("duplicated header field", "duplicated-header-field.log", `want failed "duplicated field srcport"`),
-	contentRow("gzip inside gzip", "nested.log.gz", `want failed "gzip inside gzip" or read through`),
-	contentRow("CloudWatch Logs JSON", "cloudwatch-logs.json", `want failed "CloudWatch Logs"`),
-	contentRow("Parquet", "parquet.parquet", `want failed "Parquet ... not supported yet"`),
-	contentRow("every line malformed", "all-malformed.log", `want failed "not a flow log"`),
-	contentRow("over-long line", "over-long-line.log.gz", `want failed or counted with --max-line-bytes`),
+	// Content the plan step recognizes and refuses, naming the object and
+	// why; the good file beside it is sent. ----------------------------
+	contentRow("empty object", "empty.log", "empty.log", "object is empty"),
+	contentRow("duplicated header field", "duplicated-header-field.log", "invalid header line", `field "srcport" in column 7 duplicates column 6`),
+	contentRow("gzip inside gzip", "nested.log.gz", "nested.log.gz", "gzip inside gzip", "decompress it once"),
+	contentRow("CloudWatch Logs JSON", "cloudwatch-logs.json", "CloudWatch Logs subscription payload, not supported yet"),
+	contentRow("Parquet", "parquet.parquet", "Parquet flow logs are not supported yet"),
+	contentRow("every line malformed", "all-malformed.log", "all-malformed.log", "every data line is malformed", "first: line 2: "),
+	// A line longer than --max-line-bytes (64 KiB) is one malformed line,
+	// counted with its number, and the rest of the object is sent.
+	{
+		name: "over-long line",
+		setup: func(t *testing.T, dir string) []string {
+			corpusCopy(t, dir, "in/good-a.log.gz", "in/over-long-line.log.gz")
+			return []string{filepath.Join(dir, "in")}
+		},
+		code: 0, want: []string{`"malformed": 1`, "line 2: ", "line too long"}, good: []string{"good-a.log.gz"},
+		extra: 1, // the line after the long one
+	},
 }
 
 func damagedState(name, file string) badCase {
@@ -606,20 +611,13 @@ func checkBad(t *testing.T, tc badCase) {
 	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic:") {
 		t.Fatalf("the CLI panicked%s", report)
 	}
-	if tc.todo != "" {
-		t.Logf("TODO %s; now: exit %d%s", tc.todo, code, report)
-		if code == 2 {
-			t.Errorf("exit 2 (usage) for a bad object%s", report)
-		}
-	} else {
-		t.Logf("exit %d, stderr:\n%s", code, stderr)
-		if code != tc.code {
-			t.Errorf("exit %d, want %d%s", code, tc.code, report)
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(both, w) {
-				t.Errorf("output does not mention %q%s", w, report)
-			}
+	t.Logf("exit %d, stderr:\n%s", code, stderr)
+	if code != tc.code {
+		t.Errorf("exit %d, want %d%s", code, tc.code, report)
+	}
+	for _, w := range tc.want {
+		if !strings.Contains(both, w) {
+			t.Errorf("output does not mention %q%s", w, report)
 		}
 	}
 	if tc.noSummary {
@@ -633,27 +631,25 @@ func checkBad(t *testing.T, tc badCase) {
 		t.Fatalf("no JSON summary: %v%s", err, report)
 	}
 	checkReconciles(t, s)
-	if tc.todo == "" {
-		checkListed(t, "failed", tc.failed, func(yield func(string) bool) {
-			for _, f := range s.Failed {
-				if !yield(f.Object) {
-					return
-				}
+	checkListed(t, "failed", tc.failed, func(yield func(string) bool) {
+		for _, f := range s.Failed {
+			if !yield(f.Object) {
+				return
 			}
-		})
-		checkListed(t, "ignored", tc.ignored, func(yield func(string) bool) {
-			for _, f := range s.Ignored {
-				if !yield(f.Object) {
-					return
-				}
-			}
-		})
-		if code != 0 && len(s.Failed) == 0 {
-			t.Errorf("exit %d with no failed object in the summary", code)
 		}
+	})
+	checkListed(t, "ignored", tc.ignored, func(yield func(string) bool) {
+		for _, f := range s.Ignored {
+			if !yield(f.Object) {
+				return
+			}
+		}
+	})
+	if code != 0 && len(s.Failed) == 0 {
+		t.Errorf("exit %d with no failed object in the summary", code)
 	}
 	// Every good file was counted and sent, however the bad ones fared.
-	var want int64
+	want := tc.extra
 	for _, g := range tc.good {
 		want += goodRecords(t, g)
 	}
@@ -669,7 +665,7 @@ func checkBad(t *testing.T, tc badCase) {
 			flows += r.Flows + r.Unsupported
 			datagrams += r.Datagrams
 		}
-		if flows != want && (tc.todo == "" || flows < want) {
+		if flows != want {
 			t.Errorf("receivers got %d records, want %d (the good files' records)%s", flows, want, report)
 		}
 		if got := l.waitFor(datagrams); got != datagrams {
