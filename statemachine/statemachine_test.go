@@ -105,10 +105,16 @@ func TestTemplatePlaceholders(t *testing.T) {
 }
 
 // lambdaErrors are the Lambda service errors AWS recommends retrying
-// (docs/aws-facts.md §4.5) and the one for an unhandled function error.
+// (docs/aws-facts.md §4.5), the two a VPC function raises before it runs
+// while its network interface is (re)created ("The function is inactive
+// and its VPC connection is no longer available. Wait for the VPC
+// connection to reestablish and try again": Lambda API reference,
+// ResourceNotReadyException; ENINotReadyException) and the one for an
+// unhandled function error.
 var lambdaErrors = []string{
 	"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-	"Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException", "Lambda.Unknown",
+	"Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException",
+	"Lambda.ResourceNotReadyException", "Lambda.ENINotReadyException", "Lambda.Unknown",
 }
 
 var statesErrors = []string{
@@ -149,7 +155,7 @@ func TestErrorNames(t *testing.T) {
 // the recommended Lambda service errors and RetryableError with
 // exponential backoff and full jitter.
 func TestRetryPolicy(t *testing.T) {
-	recommended := lambdaErrors[:5]
+	recommended := lambdaErrors[:7] // all but Lambda.Unknown
 	for name, st := range allStates(t, definition(t)) {
 		if st["Type"] != "Task" {
 			if _, ok := st["Retry"]; ok && st["Type"] != "Map" {

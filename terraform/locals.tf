@@ -90,9 +90,10 @@ locals {
       FL2NF_LOG_LEVEL      = var.log_level
     }
     allocator = {
-      FL2NF_SEQUENCE_TABLE = aws_dynamodb_table.sequence.name
-      FL2NF_STAGING_BUCKET = local.staging_bucket_name
-      FL2NF_LOG_LEVEL      = var.log_level
+      FL2NF_SEQUENCE_TABLE         = aws_dynamodb_table.sequence.name
+      FL2NF_STAGING_BUCKET         = local.staging_bucket_name
+      FL2NF_SENDER_TIMEOUT_SECONDS = tostring(var.sender_timeout)
+      FL2NF_LOG_LEVEL              = var.log_level
     }
     sender = {
       FL2NF_STAGING_BUCKET           = local.staging_bucket_name

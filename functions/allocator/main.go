@@ -30,7 +30,7 @@ func main() {
 	if err != nil {
 		fail("sequence store", err)
 	}
-	h := &handler.Allocator{Store: store}
+	h := &handler.Allocator{Store: store, SenderTimeout: cfg.SenderTimeout}
 	if cfg.StagingBucket != "" {
 		s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
 		h.Staging = &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket}

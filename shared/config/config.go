@@ -50,6 +50,10 @@ type Config struct {
 	// receiver package's defaults).
 	TemplatePackets  int
 	TemplateInterval time.Duration
+	// SenderTimeout is the sender Lambda's timeout (allocator): a chunk
+	// whose paced send would take longer fails at Reserve, before any
+	// number is reserved. 0 skips the check.
+	SenderTimeout time.Duration
 }
 
 // Default returns the defaults, without receivers.
@@ -80,6 +84,7 @@ const (
 	EnvLogLevel         = "FL2NF_LOG_LEVEL"
 	EnvTemplatePackets  = "FL2NF_TEMPLATE_REFRESH_PACKETS"
 	EnvTemplateSeconds  = "FL2NF_TEMPLATE_REFRESH_SECONDS"
+	EnvSenderTimeout    = "FL2NF_SENDER_TIMEOUT_SECONDS"
 )
 
 // Need says which settings a caller requires beyond the common ones.
@@ -143,6 +148,13 @@ func FromEnv(getenv func(string) string, need Need) (Config, error) {
 			errs = append(errs, fmt.Errorf("%s: %q is not a positive number of seconds", EnvTemplateSeconds, v))
 		}
 		c.TemplateInterval = time.Duration(n) * time.Second
+	}
+	if v := getenv(EnvSenderTimeout); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 900 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a number of seconds from 1 to 900", EnvSenderTimeout, v))
+		}
+		c.SenderTimeout = time.Duration(n) * time.Second
 	}
 	if v := getenv(EnvLogLevel); v != "" {
 		c.LogLevel = strings.ToLower(v)

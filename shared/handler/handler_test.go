@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,6 +24,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/boltseq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
@@ -182,4 +185,43 @@ func corrupt(b []byte) []byte {
 		c[i] ^= 0x5a
 	}
 	return c
+}
+
+// TestAllocatorSendTime: a chunk whose paced send would outlast the
+// sender's timeout fails the Reserve step as invalid input naming the
+// chunk, the receiver and the remedy, before any number is reserved; the
+// same chunk at a faster pace is reserved.
+func TestAllocatorSendTime(t *testing.T) {
+	metricsOut = io.Discard
+	store, err := boltseq.Open(filepath.Join(t.TempDir(), "seq.db"), boltseq.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	input := func(url string) contract.ReserveInput {
+		return contract.ReserveInput{ExecutionID: "arn:x:exec", Object: contract.ObjectRef{Bucket: "logs", Key: "big.log.gz", ETag: `"e"`, Size: 9},
+			StagingPrefix: "p/", Receivers: []contract.Receiver{{ID: "r0", URL: url}}, Parsed: []contract.ParseOutput{
+				{Chunk: 0, Counts: contract.Counts{Lines: 600_000, Records: 600_000},
+					Out: []contract.ReceiverOutput{{Receiver: "r0", Frames: 28_000, Units: 600_000, Records: 600_000, Flows: 600_000}}},
+			}}
+	}
+	a := &Allocator{Store: store, SenderTimeout: 900 * time.Second}
+	_, err = a.Handle(t.Context(), input("ipfix://127.0.0.1:4739?pps=30"))
+	var inv *sfnerr.InvalidInputError
+	if !errors.As(err, &inv) {
+		t.Fatalf("28,000 datagrams at 30 pps with a 900 s sender: err = %v (%T), want InvalidInputError", err, err)
+	}
+	for _, want := range []string{"s3://logs/big.log.gz", "chunk 0 holds 28000 datagrams", "pps=30", "lower chunk_size_bytes or raise pps"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	rc, _ := receiver.Parse("ipfix://127.0.0.1:4739?pps=30")
+	if st, err := store.Inspect(t.Context(), rc.Exporter()); err != nil || st.Exists {
+		t.Errorf("after the refusal the exporter has state %+v, %v; want none reserved", st, err)
+	}
+	out, err := a.Handle(t.Context(), input("ipfix://127.0.0.1:4739"))
+	if err != nil || len(out.Streams) == 0 {
+		t.Errorf("the same chunk at the default pace (28 s): %+v, %v", out, err)
+	}
 }

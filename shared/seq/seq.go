@@ -114,8 +114,9 @@ type State struct {
 	Next uint64
 	// Claims is the number of claims the store currently remembers.
 	Claims int
-	// Bytes is the stored size of the exporter's state: for DynamoDB the
-	// item size by DynamoDB's rules, for bbolt the keys and values.
+	// Bytes is the stored size of the exporter's state that every
+	// reservation rewrites: for DynamoDB the counter item's size by
+	// DynamoDB's rules, for bbolt the keys and values.
 	Bytes int
 }
 
@@ -128,14 +129,6 @@ type Options struct {
 	// Retention is how long a claim is remembered at least; 0 means
 	// DefaultRetention.
 	Retention time.Duration
-	// MinRetention bounds Retention from below when a store runs out of
-	// room (the DynamoDB item limit): rather than refuse reservations, it
-	// forgets the oldest half of the claims older than MinRetention. A
-	// claim only matters while its execution may re-run its reservation
-	// (retries within minutes; a redrive of a failed reservation), so this
-	// trades the idempotency of very old claims for availability. 0 means
-	// DefaultMinRetention.
-	MinRetention time.Duration
 	// Now is the clock claims are stamped with; nil means time.Now.
 	Now func() time.Time
 }
@@ -148,15 +141,8 @@ func (o Options) WithDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.MinRetention <= 0 {
-		o.MinRetention = DefaultMinRetention
-	}
-	o.MinRetention = min(o.MinRetention, o.Retention)
 	return o
 }
-
-// DefaultMinRetention: see Options.MinRetention.
-const DefaultMinRetention = time.Hour
 
 // Validate checks a request's arguments; its errors wrap ErrInvalid.
 func Validate(exporter, claim string, n uint64) error {

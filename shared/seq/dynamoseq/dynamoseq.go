@@ -4,97 +4,107 @@
 // # Table
 //
 // One table (created by Terraform, or by EnsureTable for tests and the CLI):
-// partition key "pk" (String), no sort key, on-demand capacity. One item per
-// exporter:
+// partition key "pk" (String), no sort key, on-demand capacity, TTL on
+// "expires_at". Two kinds of items, both of constant size:
 //
-//	pk     S  the exporter identity, e.g. "ipfix|10.0.0.5:4739|odid=7"
-//	ctr    L  [N next]: the next counter value, in a one-element list
-//	claims M  ClaimKey(claim) -> L [N first, N n, N at]
-//	since  N  pruning hint: no claim is older than this (Unix seconds)
+//	counter, one per exporter:
+//	pk    S  the exporter identity, e.g. "ipfix|10.0.0.5:4739|odid=7"
+//	ctr   L  [N next]: the next counter value, in a one-element list
+//	pend  L  [N first, N n, S claim item pk, N at]: a reservation made but
+//	         not yet recorded in its claim item (absent between reservations)
+//	recent S  ",key,key,...,": the last 24 claims recorded (ClaimKey)
 //
-// A claim's key is ClaimKey(claim): 16 characters of base64url SHA-256 (96
-// bits), whatever the claim's length (execution ARNs are ~100 bytes); the
-// chance that two of 10,000 claims of one exporter collide is below 10^-20.
-// at is the reservation time in Unix seconds.
+//	claim, one per (exporter, claim):
+//	pk          S  "claim|" + ClaimKey(exporter, claim)
+//	first, n    N  the range the claim holds
+//	at          N  when it was made (Unix seconds)
+//	expires_at  N  at + Retention: DynamoDB's TTL deletes it some time later
+//	exporter    S  the exporter (for Inspect and operators)
+//
+// ClaimKey is 22 characters of base64url SHA-256 (128 bits) of the exporter
+// and the claim, whatever their length (execution ARNs are ~100 bytes).
 //
 // # The reservation
 //
-// One UpdateItem claims and advances atomically:
+// Every write touches one small item, so its cost does not grow with the
+// exporter's history: DynamoDB bills a write by the size of the item (the
+// larger of before and after, 1 WCU per KB, "Read/write capacity mode" in
+// the DynamoDB developer guide), and one partition key takes at most 1,000
+// WCU/s. A reservation is three single-item writes, each 1 WCU, plus one
+// consistent read of the claim item (0.5 RCU):
 //
-//	UpdateExpression:    SET claims.#h = list_append(ctr, :nat),
-//	                         ctr[0] = ctr[0] + :n,
-//	                         since = if_not_exists(since, :now)
-//	ConditionExpression: attribute_not_exists(claims.#h) AND ctr[0] <= :lim
-//	ReturnValues:        UPDATED_NEW
+//  1. GetItem the claim item: if it holds a live range (expires_at not
+//     passed: TTL deletion lags by up to days, so an expired item is
+//     ignored), return it. Repeats end here.
+//  2. Allocate on the counter:
+//     UpdateItem SET pend = list_append(ctr, :rest), ctr[0] = ctr[0] + :n
+//     REMOVE claims, since
+//     condition attribute_exists(ctr) AND attribute_not_exists(pend)
+//     AND ctr[0] <= :lim AND NOT contains(recent, ",key,")
+//     with :rest = [n, claim pk, at]: right-hand sides read the item as it
+//     was, so pend stores [old counter, n, claim pk, at] in the same write
+//     that advances the counter. (REMOVE drops the claims map of the
+//     one-item layout of earlier versions: see Upgrading.)
+//  3. Record: PutItem the claim item from pend (condition: absent, expired,
+//     or holding the same first), then UpdateItem SET recent = (the list
+//     with this key last) REMOVE pend on condition pend[2] = the claim pk.
 //
-// with :nat = [n, at] and :lim = 2^64-1-n. Right-hand sides read the item as
-// it was before the update, so list_append(ctr, :nat) stores [old counter,
-// n, at]: the claim's first number is persisted in the same write that
-// advances the counter. That is why ctr is a list: DynamoDB cannot build a
-// map or list from a path and values, but list_append can join a stored list
-// and a value list. (A scalar counter would need the claim's first number in
-// a separate map, "SET starts.#h = ctr, ctr = ctr + :n, claims.#h = :meta",
-// storing every claim key twice.)
+// recent closes the one race the claim read leaves open: two calls for the
+// same claim at once (a Step Functions retry while the first attempt still
+// runs) both read "no claim", the first records it, and the second would
+// allocate again; its allocation fails while the claim is listed, and its
+// next round reads the claim. (A claim listed but whose item has expired is
+// a repeat past Retention, allocated without the list check.) It holds as
+// long as fewer than 24 other reservations of the exporter complete while
+// one call is between its read and its allocation.
 //
-// A failed condition means the claim exists (its range is read back with a
-// consistent GetItem and returned, after checking n), the item does not
-// exist yet (it is created with a conditional PutItem, {pk, ctr: [Start],
-// claims: {}}, condition attribute_not_exists(pk), and the update is
-// retried), or the counter would pass 2^64-1 (seq.ErrExhausted). A retry
-// after a lost response is therefore safe, whoever retries: the SDK, the
-// Lambda, Step Functions. (If the returned attributes ever lack the claim,
-// Reserve reads it back the same way.)
+// pend serializes reservations per exporter: while it is set, step 2 fails
+// its condition, and that caller reads the counter and finishes the pending
+// reservation itself (step 3 is idempotent) before it tries again. So a
+// caller that dies between steps 2 and 3 blocks nobody and loses nothing:
+// the next caller records its range, and its own retry finds the claim item
+// in step 1. A retry after a lost response is safe whoever retries (the
+// SDK, the Lambda, Step Functions), and every range is recorded before the
+// counter moves on: no gap, no overlap, exactly once per claim.
+//
+// A failed step-2 condition is read back with a consistent GetItem of the
+// counter (a few dozen bytes): the item does not exist yet (it is created
+// with a conditional PutItem {pk, ctr: [Start]} and the step retried), a
+// reservation is pending (finished, then retried), or the counter would
+// pass 2^64-1 (seq.ErrExhausted).
 //
 // These expressions are verified on dynalite 4.0.0, which implements
-// DynamoDB's expression grammar, reserved words and path-overlap rules
-// (it refuses "SET claims.#h = :m, claims.#h.#f = ctr" as overlapping, and
-// SET into claims.#h when claims is missing). They follow the documented
-// grammar (SET path = list_append(operand, operand), path[0] = path[0] +
-// operand) but have not been run against DynamoDB itself.
+// DynamoDB's expression grammar, reserved words and path-overlap rules; they
+// follow the documented grammar but have not been run against DynamoDB
+// itself. Transactions (TransactWriteItems) would not help: they cannot
+// return the counter's value and dynalite does not implement them.
 //
 // Errors: throttling and other retryable errors are retried by the SDK's
 // standard retryer (Options.MaxAttempts, no client-side retry quota);
 // what outlasts it is marked seq.ErrTransient.
 //
-// # Pruning and the item-size bound
+// # Retention
 //
-// Claims are kept for at least Retention (default 14 days). When the since
-// hint returned by a reservation is older than Retention + Retention/14 (15
-// days by default), that reservation prunes: it reads the item, removes the
-// claims older than Retention (at most 200 per UpdateItem, "REMOVE
-// claims.#p0, claims.#p1, ..."; the first one also sets since to the oldest
-// remaining claim, on condition "since = :old", so one caller prunes at a
-// time). Pruning is best effort and never affects correctness: it removes
-// only claims past Retention, which no caller may repeat. A claim repeated
-// after it was pruned gets new numbers.
+// A claim is remembered for Retention (default 14 days, the redrive
+// window): its item expires then and is deleted by TTL, so nothing needs
+// pruning and the table holds about (reservations per Retention) claim
+// items of ~110 bytes. The counter item stays under 700 bytes (1 WCU) with
+// pend and a full recent list. Throughput per exporter is bounded by its
+// counter (reservations go one at a time, about four round trips each),
+// not by item size: measured on dynalite, 16 concurrent callers make ~70
+// reservations/s and 8 make ~100/s (a single caller ~400/s); against
+// DynamoDB's single-digit-millisecond latency, tens per second per
+// exporter, against one per object per exporter needed.
 //
-// Sizes by DynamoDB's rules (ItemSize, checked byte for byte against
-// dynalite's limit): a claim costs 16 (key) + 1 (map element) + 3 (list) +
-// 3 (list elements) + first (6 bytes up to 10 digits, 11 at most) + n (2-4
-// bytes for n < 10^6, 8 at most) + at (6) = 37-39 bytes typically, 48 at
-// most; the rest of the item is ~60 bytes plus the exporter string. 10,000
-// claims with 10-digit firsts and n up to 100,000 measure 378,817 bytes
-// (TestSizeBound). The item holds the claims of at most Retention +
-// Retention/14 (plus the time until the next reservation after that), so
-// with the default 14 days and 400 KB (409,600 bytes) it stays under the
-// limit for up to ~10,000 claims per 15 days (~8,500 in the worst case):
-// about one reservation every 2 minutes per exporter, sustained. Past that,
-// UpdateItem fails with "Item size to update has exceeded the maximum
-// allowed size"; the store then prunes at once and retries; if nothing is
-// past Retention it forgets the oldest half of the claims older than
-// MinRetention (default 1 hour: a claim matters only while its execution
-// may re-run its reservation, and a redrive of a failed reservation that
-// old then gets new numbers, i.e. a sequence jump), and only if every claim
-// is younger than MinRetention does it return ErrFull. So the sustained
-// ceiling is ~10,000 reservations per MinRetention (per hour by default)
-// per exporter. Write cost: every reservation
-// rewrites the item, so it consumes about one WCU per KB of item; a full
-// item limits one exporter to ~2.5 reservations per second (1,000 WCU/s per
-// partition).
+// # Upgrading from the one-item layout
+//
+// Earlier versions kept every claim in a map inside the counter item. The
+// first reservation after an upgrade removes that map (and bills its size
+// once); claims made before the upgrade are forgotten, so a redrive of an
+// execution reserved before it gets new numbers.
 package dynamoseq
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -104,7 +114,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,42 +121,61 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
 )
 
-// ErrFull means an exporter's item reached DynamoDB's 400 KB item limit
-// with claims younger than MinRetention: reservations come faster than the
-// item can remember them. Shorten MinRetention or split the exporter.
-var ErrFull = errors.New("sequence item full")
-
-// errUnparsed means the update succeeded but its returned attributes did
-// not hold the claim; Reserve then reads it.
-var errUnparsed = errors.New("update returned no claim")
-
-// Attribute names of the item.
+// Attribute names of the items.
 const (
-	attrPK     = "pk"
-	attrCtr    = "ctr"
-	attrClaims = "claims"
-	attrSince  = "since"
+	attrPK       = "pk"
+	attrCtr      = "ctr"
+	attrPend     = "pend"
+	attrFirst    = "first"
+	attrN        = "n"
+	attrAt       = "at"
+	attrExpires  = "expires_at"
+	attrExporter = "exporter"
+	attrRecent   = "recent"
+	// of the one-item layout, removed on the first reservation
+	attrLegacyClaims = "claims"
+	attrLegacySince  = "since"
 )
 
-// pruneBatch bounds the REMOVE actions of one UpdateItem (the expression
-// must stay under 4 KB).
-const pruneBatch = 200
+// ClaimPrefix starts the pk of every claim item (exporter identities start
+// with a protocol name, duplicate claims with "object|").
+const ClaimPrefix = "claim|"
 
 const (
-	updateExpr = "SET claims.#h = list_append(ctr, :nat), ctr[0] = ctr[0] + :n, since = if_not_exists(since, :now)"
-	updateCond = "attribute_not_exists(claims.#h) AND ctr[0] <= :lim"
+	allocExpr = "SET pend = list_append(ctr, :rest), ctr[0] = ctr[0] + :n REMOVE claims, since"
+	allocCond = "attribute_exists(ctr) AND attribute_not_exists(pend) AND ctr[0] <= :lim AND (attribute_not_exists(#r) OR NOT contains(#r, :key))"
+	// allocCondExpired is allocCond for a claim known to have expired.
+	allocCondExpired = "attribute_exists(ctr) AND attribute_not_exists(pend) AND ctr[0] <= :lim"
+	recordCond       = "attribute_not_exists(pk) OR #first = :first OR expires_at < :now"
+	releaseExpr      = "SET #r = :r REMOVE pend"
+	releaseCond      = "pend[2] = :pk"
 )
+
+// recentClaims is how many recently recorded claims the counter lists
+// (",key,key,...,": 23 bytes each) so that two concurrent calls for one
+// claim cannot both allocate: the second one's allocation fails while the
+// claim is among them.
+const recentClaims = 24
+
+// maxRounds bounds the allocate/finish rounds of one Reserve: each round
+// either succeeds or finishes another caller's reservation, so a round is
+// lost only to a concurrent reservation of the same exporter.
+const maxRounds = 1000
 
 // API is the part of *dynamodb.Client the store uses.
 type API interface {
 	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+}
+
+// ScanAPI is what Inspect needs beyond API to count an exporter's claims.
+type ScanAPI interface {
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // Options configure a Store.
@@ -167,10 +195,9 @@ type Store struct {
 	table   string
 	o       seq.Options
 	retryer aws.Retryer
-	// pruning holds the exporters this Store is pruning, so that
-	// concurrent reservations that all see an old since hint do not all
-	// read the whole item.
-	pruning sync.Map
+	// afterAlloc, when set (tests), runs between allocating and recording;
+	// an error stops Reserve there, as a crash would.
+	afterAlloc func() error
 }
 
 var _ seq.Store = (*Store)(nil)
@@ -200,10 +227,21 @@ func (s *Store) Close() error { return nil }
 
 func (s *Store) callOpts(o *dynamodb.Options) { o.Retryer = s.retryer }
 
-// ClaimKey is the key under which claim is stored in the claims map.
-func ClaimKey(claim string) string {
-	sum := sha256.Sum256([]byte(claim))
-	return base64.RawURLEncoding.EncodeToString(sum[:12])
+// ClaimKey names a claim of an exporter: 22 characters of base64url
+// SHA-256 of both.
+func ClaimKey(exporter, claim string) string {
+	sum := sha256.Sum256([]byte(exporter + "\x00" + claim))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// pending is a reservation allocated on the counter, maybe not recorded.
+type pending struct {
+	r  seq.Range
+	pk string // the claim item's pk
+	at int64
+	// recent is the counter's list of recently recorded claims when pend
+	// was read (it changes only when a pend is cleared).
+	recent string
 }
 
 // Reserve implements seq.Store.
@@ -211,91 +249,79 @@ func (s *Store) Reserve(ctx context.Context, exporter, claim string, n uint64) (
 	if err := seq.Validate(exporter, claim, n); err != nil {
 		return seq.Range{}, err
 	}
-	key := ClaimKey(claim)
+	pk := ClaimPrefix + ClaimKey(exporter, claim)
 	now := s.o.Now()
 	fail := func(err error) (seq.Range, error) {
 		return seq.Range{}, fmt.Errorf("reserve %q for exporter %q in table %s: %w", claim, exporter, s.table, err)
 	}
-	created, pruned := false, 0
-	for attempt := 0; attempt < 5; attempt++ {
-		r, since, err := s.update(ctx, exporter, key, n, now)
-		if err == nil {
-			if since < now.Unix()-s.pruneAfter() {
-				if _, busy := s.pruning.LoadOrStore(exporter, true); !busy {
-					// Best effort: a failure here changes nothing for r.
-					_, _, _ = s.prune(ctx, exporter, now, false)
-					s.pruning.Delete(exporter)
-				}
-			}
-			return r, nil
-		}
-		var ccf *types.ConditionalCheckFailedException
-		isCCF := errors.As(err, &ccf)
-		if !isCCF && !isValidation(err) && !errors.Is(err, errUnparsed) {
+	created := false
+	listed := false // the counter listed this claim as recent
+	for round := 0; round < maxRounds; round++ {
+		// 1. A claim already recorded (a repeat).
+		held, ok, err := s.readClaim(ctx, pk, now)
+		if err != nil {
 			return fail(classify(err))
 		}
-		it, gerr := s.read(ctx, exporter, key)
-		if gerr != nil {
-			return fail(classify(gerr))
-		}
-		switch {
-		case it.held != nil:
-			r, err := seq.Check(exporter, claim, *it.held, n)
+		if ok {
+			r, err := seq.Check(exporter, claim, held, n)
 			if err != nil {
 				return seq.Range{}, fmt.Errorf("table %s: %w", s.table, err)
 			}
 			return r, nil
-		case !it.exists && !created:
-			// First use of this exporter: the claims map and ctr must
-			// exist before the update can write into them.
+		}
+		// The counter listed the claim as recorded, and read after that
+		// its item is expired (or deleted by TTL): a claim repeated past
+		// Retention, to be made again despite the list.
+		expired := listed
+		listed = false
+		// 2. Allocate.
+		p, err := s.allocate(ctx, exporter, pk, n, now, expired)
+		if err == nil {
+			if s.afterAlloc != nil {
+				if err := s.afterAlloc(); err != nil {
+					return fail(err)
+				}
+			}
+			// 3. Record.
+			if err := s.finish(ctx, exporter, p); err != nil {
+				return fail(classify(err))
+			}
+			return p.r, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return fail(classify(err))
+		}
+		c, err := s.readCounter(ctx, exporter)
+		if err != nil {
+			return fail(classify(err))
+		}
+		switch {
+		case !c.exists && !created:
 			if err := s.create(ctx, exporter); err != nil {
 				return fail(classify(err))
 			}
 			created = true
-		case isCCF && it.next > math.MaxUint64-n:
-			return fail(fmt.Errorf("counter at %d cannot take %d more: %w", it.next, n, seq.ErrExhausted))
-		case isSizeExceeded(err):
-			// Prune now rather than when since says so; if nothing is old
-			// enough, the item is full.
-			// Under pressure, forget the oldest half of the claims older
-			// than MinRetention (Options.MinRetention).
-			removed, kept := 0, -1
-			if pruned < 2 {
-				var perr error
-				if removed, kept, perr = s.prune(ctx, exporter, now, pruned == 1); perr != nil {
-					return fail(classify(perr))
-				}
-				pruned++
-				if removed == 0 && pruned == 1 {
-					if removed, kept, perr = s.prune(ctx, exporter, now, true); perr != nil {
-						return fail(classify(perr))
-					}
-					pruned++
-				}
+		case c.pend != nil:
+			// Another reservation (or ours, whose response was lost) is
+			// pending: record it, then go round again.
+			if err := s.finish(ctx, exporter, *c.pend); err != nil {
+				return fail(classify(err))
 			}
-			if removed == 0 {
-				return fail(fmt.Errorf("%w: %d claims younger than %s fill the item: %w", ErrFull, kept, s.o.MinRetention, err))
-			}
-		case isCCF:
-			// The claim was there when the condition was checked and gone
-			// when we read it: it was pruned in between (a claim repeated
-			// after Retention). Try again.
-		default:
-			return fail(err)
+		case c.exists && c.next > math.MaxUint64-n:
+			return fail(fmt.Errorf("counter at %d cannot take %d more: %w", c.next, n, seq.ErrExhausted))
+		case strings.Contains(c.recent, recentEntry(pk)):
+			// Recorded meanwhile by a concurrent call for the same claim
+			// (the next read finds it), or expired (then unlisted).
+			listed = true
 		}
+		// Otherwise the pending reservation was finished in between: again.
 	}
-	return fail(errors.New("no progress after 5 attempts"))
+	return fail(fmt.Errorf("no progress after %d rounds: %w", maxRounds, seq.ErrTransient))
 }
 
-// pruneAfter is how old (in seconds) the since hint must be before a
-// reservation prunes.
-func (s *Store) pruneAfter() int64 {
-	r := s.o.Retention
-	return int64((r + r/14) / time.Second)
-}
-
-func (s *Store) itemKey(exporter string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: exporter}}
+func (s *Store) key(pk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: pk}}
 }
 
 func num(v uint64) types.AttributeValue {
@@ -304,45 +330,120 @@ func num(v uint64) types.AttributeValue {
 func inum(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
 }
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 
-// update runs the reservation UpdateItem. It returns the range and the since
-// hint.
-func (s *Store) update(ctx context.Context, exporter, key string, n uint64, now time.Time) (seq.Range, int64, error) {
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      s.itemKey(exporter),
-		UpdateExpression:         aws.String(updateExpr),
-		ConditionExpression:      aws.String(updateCond),
-		ExpressionAttributeNames: map[string]string{"#h": key},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":nat": &types.AttributeValueMemberL{Value: []types.AttributeValue{num(n), inum(now.Unix())}},
-			":n":   num(n),
-			":now": inum(now.Unix()),
-			":lim": num(math.MaxUint64 - n),
-		},
-		ReturnValues: types.ReturnValueUpdatedNew,
+// readClaim returns the live range a claim item holds.
+func (s *Store) readClaim(ctx context.Context, pk string, now time.Time) (seq.Range, bool, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            s.key(pk),
+		ConsistentRead: aws.Bool(true),
 	}, s.callOpts)
+	if err != nil || len(out.Item) == 0 {
+		return seq.Range{}, false, err
+	}
+	c, err := parseClaimItem(out.Item)
 	if err != nil {
-		return seq.Range{}, 0, err
+		return seq.Range{}, false, fmt.Errorf("claim item %s: %w", pk, err)
 	}
-	claims, _ := out.Attributes[attrClaims].(*types.AttributeValueMemberM)
-	if claims == nil {
-		return seq.Range{}, 0, errUnparsed
+	if c.expires < now.Unix() {
+		return seq.Range{}, false, nil // past Retention, not yet deleted by TTL
 	}
-	r, _, err := parseClaim(claims.Value[key])
-	if err != nil {
-		return seq.Range{}, 0, fmt.Errorf("%w: %w", errUnparsed, err)
-	}
-	since, _ := parseInt(out.Attributes[attrSince])
-	return r, since, nil
+	return c.r, true, nil
 }
 
-// create makes an exporter's item: ctr at Start, no claims. A concurrent
-// creator may win; that is fine.
+// allocate advances the counter and sets pend (step 2).
+func (s *Store) allocate(ctx context.Context, exporter, pk string, n uint64, now time.Time, expired bool) (pending, error) {
+	in := &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 s.key(exporter),
+		UpdateExpression:    aws.String(allocExpr),
+		ConditionExpression: aws.String(allocCond),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":rest": &types.AttributeValueMemberL{Value: []types.AttributeValue{num(n), str(pk), inum(now.Unix())}},
+			":n":    num(n),
+			":lim":  num(math.MaxUint64 - n),
+		},
+		ReturnValues: types.ReturnValueAllNew,
+	}
+	if expired {
+		// The claim is known to be past Retention: it may be listed.
+		in.ConditionExpression = aws.String(allocCondExpired)
+	} else {
+		in.ExpressionAttributeNames = map[string]string{"#r": attrRecent}
+		in.ExpressionAttributeValues[":key"] = str(recentEntry(pk))
+	}
+	out, err := s.db.UpdateItem(ctx, in, s.callOpts)
+	if err != nil {
+		return pending{}, err
+	}
+	p, err := parsePend(out.Attributes[attrPend])
+	if err != nil {
+		return pending{}, fmt.Errorf("allocation returned %w", err)
+	}
+	p.recent = recentOf(out.Attributes)
+	if p.pk != pk || p.r.Count != n {
+		return pending{}, fmt.Errorf("allocation returned pend %+v, not the claim's", p)
+	}
+	return p, nil
+}
+
+// finish records a pending reservation in its claim item and clears pend
+// (step 3). It is idempotent: the reserver and any number of helpers may
+// run it for the same pend.
+func (s *Store) finish(ctx context.Context, exporter string, p pending) error {
+	// A fresh clock: a helper that began long ago must not take an
+	// expired claim item for a live one.
+	now := s.o.Now()
+	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table),
+		Item: map[string]types.AttributeValue{
+			attrPK:       str(p.pk),
+			attrFirst:    num(p.r.First),
+			attrN:        num(p.r.Count),
+			attrAt:       inum(p.at),
+			attrExpires:  inum(p.at + int64(s.o.Retention/time.Second)),
+			attrExporter: str(exporter),
+		},
+		ConditionExpression:      aws.String(recordCond),
+		ExpressionAttributeNames: map[string]string{"#first": attrFirst},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":first": num(p.r.First),
+			":now":   inum(now.Unix()),
+		},
+	}, s.callOpts)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return fmt.Errorf("claim item %s holds a live range other than the pending %+v: the table is inconsistent", p.pk, p.r)
+	}
+	if err != nil {
+		return fmt.Errorf("record claim %s: %w", p.pk, err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.table),
+		Key:                      s.key(exporter),
+		UpdateExpression:         aws.String(releaseExpr),
+		ConditionExpression:      aws.String(releaseCond),
+		ExpressionAttributeNames: map[string]string{"#r": attrRecent},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(p.pk),
+			":r":  str(addRecent(p.recent, p.pk)),
+		},
+	}, s.callOpts)
+	if errors.As(err, &ccf) {
+		return nil // another caller cleared it
+	}
+	if err != nil {
+		return fmt.Errorf("clear the pending claim %s: %w", p.pk, err)
+	}
+	return nil
+}
+
+// create makes an exporter's counter at Start. A concurrent creator may
+// win; that is fine.
 func (s *Store) create(ctx context.Context, exporter string) error {
-	item := s.itemKey(exporter)
+	item := s.key(exporter)
 	item[attrCtr] = &types.AttributeValueMemberL{Value: []types.AttributeValue{num(s.o.Start)}}
-	item[attrClaims] = &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
@@ -355,170 +456,116 @@ func (s *Store) create(ctx context.Context, exporter string) error {
 	return err
 }
 
-type readResult struct {
+type counter struct {
 	exists bool
 	next   uint64
-	held   *seq.Range
+	pend   *pending
+	recent string
+	bytes  int
 }
 
-// read fetches the counter and one claim with a consistent read.
-func (s *Store) read(ctx context.Context, exporter, key string) (readResult, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:                aws.String(s.table),
-		Key:                      s.itemKey(exporter),
-		ConsistentRead:           aws.Bool(true),
-		ProjectionExpression:     aws.String("ctr, claims.#h"),
-		ExpressionAttributeNames: map[string]string{"#h": key},
-	}, s.callOpts)
-	if err != nil {
-		return readResult{}, err
-	}
-	var res readResult
-	if len(out.Item) == 0 {
-		return res, nil
-	}
-	res.exists = true
-	if res.next, err = parseCtr(out.Item[attrCtr]); err != nil {
-		return res, err
-	}
-	if m, ok := out.Item[attrClaims].(*types.AttributeValueMemberM); ok {
-		if v, ok := m.Value[key]; ok {
-			r, _, err := parseClaim(v)
-			if err != nil {
-				return res, err
-			}
-			res.held = &r
-		}
-	}
-	return res, nil
-}
-
-// prune removes the claims older than Retention and resets the since hint;
-// with force (the item is full), it also removes the oldest half of the
-// claims older than MinRetention. It returns how many claims it removed
-// and kept.
-func (s *Store) prune(ctx context.Context, exporter string, now time.Time, force bool) (removed, kept int, err error) {
+// readCounter fetches the counter item with a consistent read (the legacy
+// claims map, if any, is not read).
+func (s *Store) readCounter(ctx context.Context, exporter string) (counter, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:            aws.String(s.table),
-		Key:                  s.itemKey(exporter),
+		Key:                  s.key(exporter),
 		ConsistentRead:       aws.Bool(true),
-		ProjectionExpression: aws.String("claims, since"),
+		ProjectionExpression: aws.String("pk, ctr, pend, recent"),
 	}, s.callOpts)
-	if err != nil || len(out.Item) == 0 {
-		return 0, 0, err
+	if err != nil {
+		return counter{}, err
 	}
-	cutoff := now.Add(-s.o.Retention).Unix()
-	newSince := now.Unix()
-	type aged struct {
-		key string
-		at  int64
+	var c counter
+	if len(out.Item) == 0 {
+		return c, nil
 	}
-	var stale []string
-	var young []aged
-	if m, ok := out.Item[attrClaims].(*types.AttributeValueMemberM); ok {
-		for k, v := range m.Value {
-			_, at, err := parseClaim(v)
-			if err != nil {
-				return 0, 0, fmt.Errorf("claim %s: %w", k, err)
-			}
-			if at < cutoff {
-				stale = append(stale, k)
-			} else {
-				young = append(young, aged{k, at})
-			}
-		}
+	c.exists = true
+	c.bytes = ItemSize(out.Item)
+	c.recent = recentOf(out.Item)
+	if c.next, err = parseCtr(out.Item[attrCtr]); err != nil {
+		return c, err
 	}
-	if force {
-		slices.SortFunc(young, func(a, b aged) int { return cmp.Compare(a.at, b.at) })
-		floor := now.Add(-s.o.MinRetention).Unix()
-		drop := 0
-		for drop < (len(young)+1)/2 && young[drop].at < floor {
-			stale = append(stale, young[drop].key)
-			drop++
+	if v, ok := out.Item[attrPend]; ok {
+		p, err := parsePend(v)
+		if err != nil {
+			return c, err
 		}
-		young = young[drop:]
+		p.recent = recentOf(out.Item)
+		c.pend = &p
 	}
-	for _, c := range young {
-		kept++
-		newSince = min(newSince, c.at)
-	}
-	slices.Sort(stale)
-	for i := 0; i == 0 || i < len(stale); i += pruneBatch {
-		batch := stale[i:min(i+pruneBatch, len(stale))]
-		names := map[string]string{}
-		values := map[string]types.AttributeValue{}
-		var expr strings.Builder
-		if len(batch) > 0 {
-			expr.WriteString("REMOVE ")
-			for j, k := range batch {
-				if j > 0 {
-					expr.WriteString(", ")
-				}
-				p := "#p" + strconv.Itoa(j)
-				names[p] = k
-				expr.WriteString("claims." + p)
-			}
-		}
-		var cond string
-		if i == 0 {
-			// The first batch moves since on, on the condition that no one
-			// else did: one pruner at a time.
-			expr.WriteString(" SET since = :new")
-			values[":new"] = inum(newSince)
-			if old, ok := out.Item[attrSince]; ok {
-				cond = "since = :old"
-				values[":old"] = old
-			} else {
-				cond = "attribute_exists(ctr) AND attribute_not_exists(since)"
-			}
-		} else {
-			cond = "attribute_exists(ctr)"
-		}
-		in := &dynamodb.UpdateItemInput{
-			TableName:           aws.String(s.table),
-			Key:                 s.itemKey(exporter),
-			UpdateExpression:    aws.String(strings.TrimSpace(expr.String())),
-			ConditionExpression: aws.String(cond),
-		}
-		if len(names) > 0 {
-			in.ExpressionAttributeNames = names
-		}
-		if len(values) > 0 {
-			in.ExpressionAttributeValues = values
-		}
-		if _, err := s.db.UpdateItem(ctx, in, s.callOpts); err != nil {
-			var ccf *types.ConditionalCheckFailedException
-			if errors.As(err, &ccf) {
-				return removed, kept, nil // another caller is pruning
-			}
-			return removed, kept, err
-		}
-		removed += len(batch)
-	}
-	return removed, kept, nil
+	return c, nil
 }
 
-// Inspect implements seq.Inspector.
+// recentEntry is how a claim item's pk appears in the recent list.
+func recentEntry(pk string) string { return "," + strings.TrimPrefix(pk, ClaimPrefix) + "," }
+
+func recentOf(item map[string]types.AttributeValue) string {
+	if v, ok := item[attrRecent].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// addRecent appends pk to the list, keeping the last recentClaims.
+func addRecent(list, pk string) string {
+	keys := strings.FieldsFunc(list, func(r rune) bool { return r == ',' })
+	keys = slices.DeleteFunc(keys, func(k string) bool { return k == strings.TrimPrefix(pk, ClaimPrefix) })
+	keys = append(keys, strings.TrimPrefix(pk, ClaimPrefix))
+	if len(keys) > recentClaims {
+		keys = keys[len(keys)-recentClaims:]
+	}
+	return "," + strings.Join(keys, ",") + ","
+}
+
+// Inspect implements seq.Inspector: Next from the counter, Bytes the
+// counter item's size (what every reservation rewrites), Claims the live
+// claim items of the exporter, counted with a Scan of the table when the
+// client can scan (tests and operators; it reads the whole table).
 func (s *Store) Inspect(ctx context.Context, exporter string) (seq.State, error) {
+	fail := func(err error) (seq.State, error) {
+		return seq.State{}, fmt.Errorf("inspect exporter %q in table %s: %w", exporter, s.table, classify(err))
+	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
-		Key:            s.itemKey(exporter),
+		Key:            s.key(exporter),
 		ConsistentRead: aws.Bool(true),
 	}, s.callOpts)
 	if err != nil {
-		return seq.State{}, fmt.Errorf("inspect exporter %q in table %s: %w", exporter, s.table, classify(err))
+		return fail(err)
 	}
 	if len(out.Item) == 0 {
 		return seq.State{Next: s.o.Start}, nil
 	}
 	st := seq.State{Exists: true, Bytes: ItemSize(out.Item)}
 	if st.Next, err = parseCtr(out.Item[attrCtr]); err != nil {
-		return st, fmt.Errorf("inspect exporter %q in table %s: %w", exporter, s.table, err)
+		return fail(err)
 	}
-	if m, ok := out.Item[attrClaims].(*types.AttributeValueMemberM); ok {
-		st.Claims = len(m.Value)
+	sc, ok := s.db.(ScanAPI)
+	if !ok {
+		return st, nil
 	}
-	return st, nil
+	in := &dynamodb.ScanInput{
+		TableName:                aws.String(s.table),
+		ConsistentRead:           aws.Bool(true),
+		FilterExpression:         aws.String("#e = :e AND expires_at >= :now"),
+		ExpressionAttributeNames: map[string]string{"#e": attrExporter},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":e": str(exporter), ":now": inum(s.o.Now().Unix()),
+		},
+		Select: types.SelectCount,
+	}
+	for {
+		page, err := sc.Scan(ctx, in, s.callOpts)
+		if err != nil {
+			return fail(err)
+		}
+		st.Claims += int(page.Count)
+		if len(page.LastEvaluatedKey) == 0 {
+			return st, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
 }
 
 func parseUint(v types.AttributeValue) (uint64, error) {
@@ -545,30 +592,37 @@ func parseCtr(v types.AttributeValue) (uint64, error) {
 	return parseUint(l.Value[0])
 }
 
-// parseClaim decodes [first, n, at].
-func parseClaim(v types.AttributeValue) (seq.Range, int64, error) {
+// parsePend decodes [first, n, claim pk, at].
+func parsePend(v types.AttributeValue) (pending, error) {
 	l, ok := v.(*types.AttributeValueMemberL)
-	if !ok || len(l.Value) != 3 {
-		return seq.Range{}, 0, fmt.Errorf("malformed claim %#v", v)
+	if !ok || len(l.Value) != 4 {
+		return pending{}, fmt.Errorf("malformed pend %#v", v)
 	}
 	first, err1 := parseUint(l.Value[0])
 	n, err2 := parseUint(l.Value[1])
-	at, err3 := parseInt(l.Value[2])
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return seq.Range{}, 0, fmt.Errorf("malformed claim: %w", err)
+	pk, ok := l.Value[2].(*types.AttributeValueMemberS)
+	at, err3 := parseInt(l.Value[3])
+	if err := errors.Join(err1, err2, err3); err != nil || !ok {
+		return pending{}, fmt.Errorf("malformed pend %#v: %v", v, err)
 	}
-	return seq.Range{First: first, Count: n}, at, nil
+	return pending{r: seq.Range{First: first, Count: n}, pk: pk.Value, at: at}, nil
 }
 
-func isValidation(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException"
+type claimItem struct {
+	r       seq.Range
+	at      int64
+	expires int64
 }
 
-func isSizeExceeded(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" &&
-		strings.Contains(strings.ToLower(ae.ErrorMessage()), "item size")
+func parseClaimItem(item map[string]types.AttributeValue) (claimItem, error) {
+	first, err1 := parseUint(item[attrFirst])
+	n, err2 := parseUint(item[attrN])
+	at, err3 := parseInt(item[attrAt])
+	exp, err4 := parseInt(item[attrExpires])
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
+		return claimItem{}, fmt.Errorf("malformed claim item: %w", err)
+	}
+	return claimItem{r: seq.Range{First: first, Count: n}, at: at, expires: exp}, nil
 }
 
 // classify marks err transient when the SDK considers it retryable (it has

@@ -46,7 +46,10 @@ func TestContract(t *testing.T) {
 				return newStore(t, db, table, o)
 			}
 		},
-		MaxBytes: MaxItemBytes,
+		MaxBytes: 1024, // the counter item: one write unit whatever the history
 		Short:    testing.Short(),
+		// One exporter's reservations go one at a time through its
+		// counter (pend): 16 contenders rather than 64.
+		Workers: 16, PerWorker: 50,
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -66,15 +65,21 @@ func getItem(t *testing.T, db *dynamodb.Client, table, exporter string) map[stri
 	return out.Item
 }
 
-// TestLayout pins the item the package doc describes.
+func getKey(t *testing.T, db *dynamodb.Client, table, pk string) map[string]types.AttributeValue {
+	t.Helper()
+	return getItem(t, db, table, pk)
+}
+
+// TestLayout pins the items the package doc describes.
 func TestLayout(t *testing.T) {
 	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
 	table := newTable(t, db)
 	clock := seqtest.NewClock(seqtest.T0)
-	s := newStore(t, db, table, seq.Options{Start: 1<<32 - 1, Now: clock.Now})
+	const exporter = "ipfix|10.0.0.5:4739|odid=7"
+	s := newStore(t, db, table, seq.Options{Start: 1<<32 - 1, Now: clock.Now, Retention: 24 * time.Hour})
 	reserve := func(claim string, n uint64) {
 		t.Helper()
-		if _, err := s.Reserve(t.Context(), "ipfix|10.0.0.5:4739|odid=7", claim, n); err != nil {
+		if _, err := s.Reserve(t.Context(), exporter, claim, n); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,20 +87,145 @@ func TestLayout(t *testing.T) {
 	clock.Advance(time.Minute)
 	reserve("exec-b", 1000)
 	at := seqtest.T0.Unix()
-	want := map[string]any{
-		"pk":  "S:ipfix|10.0.0.5:4739|odid=7",
-		"ctr": []any{"N:4294968298"},
-		"claims": map[string]any{
-			ClaimKey("exec-a"): []any{"N:4294967295", "N:3", "N:" + strconv.FormatInt(at, 10)},
-			ClaimKey("exec-b"): []any{"N:4294967298", "N:1000", "N:" + strconv.FormatInt(at+60, 10)},
-		},
-		"since": "N:" + strconv.FormatInt(at, 10),
+	want := map[string]any{"pk": "S:" + exporter, "ctr": []any{"N:4294968298"},
+		"recent": "S:," + ClaimKey(exporter, "exec-a") + "," + ClaimKey(exporter, "exec-b") + ","}
+	if diff := cmp.Diff(want, plainItem(getItem(t, db, table, exporter))); diff != "" {
+		t.Errorf("counter item (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, plainItem(getItem(t, db, table, "ipfix|10.0.0.5:4739|odid=7"))); diff != "" {
-		t.Errorf("item (-want +got):\n%s", diff)
+	for _, c := range []struct {
+		claim    string
+		first, n string
+		at       int64
+	}{{"exec-a", "4294967295", "3", at}, {"exec-b", "4294967298", "1000", at + 60}} {
+		pk := ClaimPrefix + ClaimKey(exporter, c.claim)
+		want := map[string]any{"pk": "S:" + pk, "first": "N:" + c.first, "n": "N:" + c.n,
+			"at": "N:" + strconv.FormatInt(c.at, 10), "expires_at": "N:" + strconv.FormatInt(c.at+86400, 10), "exporter": "S:" + exporter}
+		if diff := cmp.Diff(want, plainItem(getKey(t, db, table, pk))); diff != "" {
+			t.Errorf("claim item %s (-want +got):\n%s", c.claim, diff)
+		}
 	}
-	if k := ClaimKey(strings.Repeat("x", 1000)); len(k) != 16 {
-		t.Errorf("ClaimKey is %d characters, want 16", len(k))
+	if k := ClaimKey(exporter, strings.Repeat("x", 1000)); len(k) != 22 {
+		t.Errorf("ClaimKey is %d characters, want 22", len(k))
+	}
+	if ClaimKey("a", "b") == ClaimKey("b", "a") || ClaimKey("e1", "c") == ClaimKey("e2", "c") {
+		t.Error("ClaimKey does not tell exporters apart")
+	}
+}
+
+// TestConstantWriteCost: the items a reservation writes are as large at
+// the 10,000th reservation of an exporter as at the first, so it costs
+// the same write units (1 WCU per KB of the larger of the item before and
+// after; "Read/write capacity mode", DynamoDB developer guide): 3 writes
+// of 1 WCU each, where the one-item layout rewrote all claims (~310 WCU at
+// 10,000 claims).
+func TestConstantWriteCost(t *testing.T) {
+	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
+	table := newTable(t, db)
+	clock := seqtest.NewClock(seqtest.T0)
+	const exporter = "netflow9|10.0.0.5:2055|source-id=1"
+	s := newStore(t, db, table, seq.Options{Start: 1 << 31, Now: clock.Now})
+	claim := func(i int) string {
+		return fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:fl2nf:%08d", i)
+	}
+	var fullCounter, fullClaim int
+	total := 10_000
+	if testing.Short() {
+		total = 500
+	}
+	began := time.Now()
+	for i := 1; i <= total; i++ {
+		clock.Advance(time.Minute)
+		if _, err := s.Reserve(t.Context(), exporter, claim(i), uint64(1+i%5000)); err != nil {
+			t.Fatal(err)
+		}
+		if i != 1 && i != 100 && i != total {
+			continue
+		}
+		// Sizes after the reservation; while one is pending the counter
+		// also holds pend ([first, n, claim pk, at]: pendBytes). The list
+		// of recent claims is full from the 24th on.
+		counter := ItemSize(getItem(t, db, table, exporter))
+		claimItem := ItemSize(getKey(t, db, table, ClaimPrefix+ClaimKey(exporter, claim(i))))
+		const pendBytes = 4 + 3 + 3 + 11 + 5 + 28 + 6
+		t.Logf("reservation %d: counter item %d bytes (%d with pend), claim item %d bytes: %d + %d + %d WCU",
+			i, counter, counter+pendBytes, claimItem, wcu(counter+pendBytes), wcu(claimItem), wcu(counter+pendBytes))
+		if wcu(counter+pendBytes) != 1 || wcu(claimItem) != 1 {
+			t.Errorf("reservation %d writes more than 1 WCU per item", i)
+		}
+		switch i {
+		case 100:
+			fullCounter, fullClaim = counter, claimItem
+		case total:
+			if counter > fullCounter+2 || claimItem > fullClaim+2 {
+				t.Errorf("reservation %d: counter %d bytes, claim %d bytes; the 100th had %d and %d", i, counter, claimItem, fullCounter, fullClaim)
+			}
+		}
+	}
+	t.Logf("%d reservations in %v", total, time.Since(began).Round(time.Millisecond))
+}
+
+// wcu is the write units of a standard write of an item of size bytes.
+func wcu(size int) int { return (size + 1023) / 1024 }
+
+// TestCrashAfterAllocate: a reserver that dies between advancing the
+// counter and recording its claim blocks no one: the next reservation
+// records the orphaned range first, and the dead reserver's retry finds
+// it — same numbers, no gap.
+func TestCrashAfterAllocate(t *testing.T) {
+	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
+	table := newTable(t, db)
+	crashing := newStore(t, db, table, seq.Options{Start: 100})
+	crash := errors.New("killed")
+	crashing.afterAlloc = func() error { return crash }
+	if _, err := crashing.Reserve(t.Context(), "e", "dead", 7); !errors.Is(err, crash) {
+		t.Fatalf("crashing Reserve: %v", err)
+	}
+	if c, err := crashing.readCounter(t.Context(), "e"); err != nil || c.pend == nil || c.next != 107 {
+		t.Fatalf("after the crash: counter %+v, %v; want next 107 and a pending claim", c, err)
+	}
+	s := newStore(t, db, table, seq.Options{Start: 100})
+	if r, err := s.Reserve(t.Context(), "e", "next", 3); err != nil || r != (seq.Range{First: 107, Count: 3}) {
+		t.Fatalf("next Reserve = %+v, %v; want {107 3}", r, err)
+	}
+	if r, err := s.Reserve(t.Context(), "e", "dead", 7); err != nil || r != (seq.Range{First: 100, Count: 7}) {
+		t.Errorf("retry of the crashed claim = %+v, %v; want {100 7}", r, err)
+	}
+	if r, err := s.Reserve(t.Context(), "e", "dead", 8); !errors.Is(err, seq.ErrClaimMismatch) {
+		t.Errorf("retry with another count = %+v, %v; want ErrClaimMismatch", r, err)
+	}
+	// A crash, then the same claim again before anyone else: it finishes
+	// its own pending reservation.
+	crashing.Reserve(t.Context(), "e", "again", 2)
+	if r, err := s.Reserve(t.Context(), "e", "again", 2); err != nil || r != (seq.Range{First: 110, Count: 2}) {
+		t.Errorf("retry of a claim left pending = %+v, %v; want {110 2}", r, err)
+	}
+	if st, err := s.Inspect(t.Context(), "e"); err != nil || st.Next != 112 || st.Claims != 3 {
+		t.Errorf("Inspect = %+v, %v; want next 112 and 3 claims", st, err)
+	}
+}
+
+// TestLegacyItem: a counter item of the one-item layout (claims in a map)
+// goes on from its counter, and the first reservation drops the map.
+func TestLegacyItem(t *testing.T) {
+	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
+	table := newTable(t, db)
+	claims := map[string]types.AttributeValue{}
+	for i := range 2000 {
+		claims[fmt.Sprintf("k%015d", i)] = &types.AttributeValueMemberL{Value: []types.AttributeValue{num(uint64(i)), num(1), inum(1700000000)}}
+	}
+	if _, err := db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{
+		"pk": str("e"), "ctr": &types.AttributeValueMemberL{Value: []types.AttributeValue{num(5000)}},
+		"claims": &types.AttributeValueMemberM{Value: claims}, "since": inum(1700000000),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, db, table, seq.Options{})
+	if r, err := s.Reserve(t.Context(), "e", "first-after-upgrade", 10); err != nil || r != (seq.Range{First: 5000, Count: 10}) {
+		t.Fatalf("Reserve on a legacy item = %+v, %v; want {5000 10}", r, err)
+	}
+	if diff := cmp.Diff(map[string]any{"pk": "S:e", "ctr": []any{"N:5010"}, "recent": "S:," + ClaimKey("e", "first-after-upgrade") + ","},
+		plainItem(getItem(t, db, table, "e"))); diff != "" {
+		t.Errorf("counter after the first reservation (-want +got):\n%s", diff)
 	}
 }
 
@@ -170,104 +300,6 @@ func TestItemSizeMatchesDynalite(t *testing.T) {
 	}
 }
 
-func seedClaims(count int, first uint64, at int64, rng *rand.Rand) (map[string]types.AttributeValue, uint64) {
-	claims := map[string]types.AttributeValue{}
-	for i := range count {
-		n := 1 + rng.Uint64N(100_000)
-		claims[ClaimKey(fmt.Sprintf("arn:aws:states:us-east-1:123456789012:execution:fl2nf:seed-%d", i))] =
-			&types.AttributeValueMemberL{Value: []types.AttributeValue{num(first), num(n), inum(at)}}
-		first += n
-	}
-	return claims, first
-}
-
-// TestSizeBound: an item holding 10,000 claims of realistic size is under
-// 400 KB and still takes reservations; once the claims are old, one
-// reservation prunes them all.
-func TestSizeBound(t *testing.T) {
-	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
-	table := newTable(t, db)
-	const exporter = "ipfix|10.0.0.5:4739|odid=7"
-	clock := seqtest.NewClock(seqtest.T0)
-	const start = 1<<32 - 100_000_000
-	claims, next := seedClaims(10_000, start, seqtest.T0.Unix(), rand.New(rand.NewPCG(1, 2)))
-	item := map[string]types.AttributeValue{
-		"pk":     &types.AttributeValueMemberS{Value: exporter},
-		"ctr":    &types.AttributeValueMemberL{Value: []types.AttributeValue{num(next)}},
-		"claims": &types.AttributeValueMemberM{Value: claims},
-		"since":  inum(seqtest.T0.Unix()),
-	}
-	size := ItemSize(item)
-	t.Logf("10,000 claims: %d bytes (%.1f per claim), limit %d", size, float64(size)/10_000, MaxItemBytes)
-	if size > MaxItemBytes-2*48 {
-		t.Fatalf("10,000 claims take %d bytes, no room for more under %d", size, MaxItemBytes)
-	}
-	if _, err := db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
-		t.Fatal(err)
-	}
-	s := newStore(t, db, table, seq.Options{Start: start, Now: clock.Now})
-	clock.Advance(13 * 24 * time.Hour)
-	r, err := s.Reserve(t.Context(), exporter, "new-1", 5)
-	if err != nil || r != (seq.Range{First: next, Count: 5}) {
-		t.Fatalf("Reserve on a full-size item = %+v, %v; want {%d 5}", r, err, next)
-	}
-	st, err := s.Inspect(t.Context(), exporter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("10,001 claims: %d bytes", st.Bytes)
-
-	clock.Advance(3 * 24 * time.Hour) // the seeds are 16 days old, new-1 3 days
-	began := time.Now()
-	r, err = s.Reserve(t.Context(), exporter, "new-2", 7)
-	if err != nil || r != (seq.Range{First: next + 5, Count: 7}) {
-		t.Fatalf("Reserve = %+v, %v; want {%d 7}", r, err, next+5)
-	}
-	st, err = s.Inspect(t.Context(), exporter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("pruned 10,000 claims in %v; item now %d claims, %d bytes", time.Since(began).Round(time.Millisecond), st.Claims, st.Bytes)
-	if st.Claims != 2 || st.Next != next+12 {
-		t.Errorf("after pruning: %+v, want 2 claims and next %d", st, next+12)
-	}
-	if r, err := s.Reserve(t.Context(), exporter, "new-1", 5); err != nil || r.First != next {
-		t.Errorf("repeat of a 3-day-old claim = %+v, %v; want first %d", r, err, next)
-	}
-}
-
-// TestFull: with a 2 KB item limit and a stopped clock, reservations fill
-// the item and then fail with ErrFull; once the claims are past Retention
-// the next reservation prunes them at once and succeeds.
-func TestFull(t *testing.T) {
-	db := dynalite.Client(dynalite.Start(t, dynalite.Options{MaxItemSizeKB: 2}))
-	table := newTable(t, db)
-	clock := seqtest.NewClock(seqtest.T0)
-	s := newStore(t, db, table, seq.Options{Retention: time.Hour, Now: clock.Now})
-	var i int
-	var err error
-	for i = 0; i < 100; i++ {
-		if _, err = s.Reserve(t.Context(), "e", fmt.Sprint("c", i), 1); err != nil {
-			break
-		}
-	}
-	t.Logf("%d claims fit in 2 KB; then: %v", i, err)
-	if !errors.Is(err, ErrFull) || seq.IsTransient(err) || errors.Is(err, seq.ErrInvalid) {
-		t.Fatalf("reservation %d: %v; want ErrFull, neither transient nor invalid", i, err)
-	}
-	if r, err := s.Reserve(t.Context(), "e", "c0", 1); err != nil || r.First != 0 {
-		t.Errorf("repeat of claim c0 in a full item = %+v, %v; want first 0", r, err)
-	}
-	clock.Advance(time.Hour + time.Second) // past Retention, not yet past the prune hint's slack
-	r, err := s.Reserve(t.Context(), "e", "after", 1)
-	if err != nil || r.First != uint64(i) {
-		t.Fatalf("Reserve after Retention = %+v, %v; want first %d", r, err, i)
-	}
-	if st, err := s.Inspect(t.Context(), "e"); err != nil || st.Claims != 1 {
-		t.Errorf("Inspect = %+v, %v; want 1 claim", st, err)
-	}
-}
-
 // faultClient sits between the SDK and dynalite.
 type faultClient struct {
 	inner  *http.Client
@@ -303,9 +335,10 @@ func (c *faultClient) count(op string) int {
 	return c.calls[op]
 }
 
-// TestLostResponse: the first UpdateItem is applied but its response is
-// lost; the SDK retries, the condition fails, and Reserve returns the range
-// that was stored, with the counter advanced once.
+// TestLostResponse: the allocating UpdateItem is applied but its response
+// is lost; the SDK retries, the condition fails on the pending claim, and
+// Reserve records that pending claim (its own) and returns its range, with
+// the counter advanced once.
 func TestLostResponse(t *testing.T) {
 	ep := dynalite.Start(t, dynalite.Options{})
 	table := newTable(t, dynalite.Client(ep))
@@ -319,8 +352,8 @@ func TestLostResponse(t *testing.T) {
 	if err != nil || r != (seq.Range{First: 40, Count: 2}) {
 		t.Fatalf("Reserve = %+v, %v; want {40 2}", r, err)
 	}
-	if got := fc.count("UpdateItem"); got != 3 {
-		t.Errorf("%d UpdateItem calls, want 3 (missing item, lost response, retry)", got)
+	if got := fc.count("UpdateItem"); got != 4 {
+		t.Errorf("%d UpdateItem calls, want 4 (missing item, lost response, retry finding its own pend, clearing it)", got)
 	}
 	if r, err := s.Reserve(t.Context(), "e", "b", 1); err != nil || r.First != 42 {
 		t.Errorf("next Reserve = %+v, %v; want first 42", r, err)
@@ -357,8 +390,8 @@ func TestThrottled(t *testing.T) {
 			if !seq.IsTransient(err) || errors.Is(err, seq.ErrInvalid) {
 				t.Fatalf("Reserve: %v; want a transient error", err)
 			}
-			if got := fc.count("UpdateItem"); got != 3 {
-				t.Errorf("%d UpdateItem attempts, want 3", got)
+			if got := fc.count("GetItem"); got != 3 {
+				t.Errorf("%d GetItem attempts, want 3", got)
 			}
 			t.Logf("%v", err)
 		})
@@ -424,46 +457,37 @@ func TestEnsureTable(t *testing.T) {
 	}
 }
 
-// TestFullForgetsOldestUnderPressure: with a 2 KB item limit, an item full
-// of claims younger than MinRetention refuses (ErrFull); once they are
-// older than MinRetention (but far younger than Retention), a full item
-// forgets the oldest half instead of refusing, so a steady rate below
-// capacity/MinRetention goes on forever, gap-free, with the newest claims
-// repeatable.
-func TestFullForgetsOldestUnderPressure(t *testing.T) {
-	db := dynalite.Client(dynalite.Start(t, dynalite.Options{MaxItemSizeKB: 2}))
-	table := newTable(t, db)
-	clock := seqtest.NewClock(seqtest.T0)
-	s := newStore(t, db, table, seq.Options{Retention: 14 * 24 * time.Hour, MinRetention: time.Hour, Now: clock.Now})
-	var next uint64
-	var i int
-	var err error
-	for i = 0; i < 200; i++ {
-		var r seq.Range
-		if r, err = s.Reserve(t.Context(), "e", fmt.Sprint("c", i), 1); err != nil {
-			break
+// TestSameClaimConcurrently: calls for one claim racing each other (a
+// Step Functions retry while the first attempt still runs) and with other
+// claims get one range, and the counter moves once for it.
+func TestSameClaimConcurrently(t *testing.T) {
+	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
+	s := newStore(t, db, newTable(t, db), seq.Options{Start: 0})
+	for round := range 10 {
+		var wg sync.WaitGroup
+		got := make([]seq.Range, 8)
+		for i := range got {
+			wg.Go(func() {
+				claim := fmt.Sprint("same-", round)
+				if i%2 == 1 {
+					claim = fmt.Sprint("other-", round, "-", i)
+				}
+				r, err := s.Reserve(t.Context(), "e", claim, 10)
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = r
+			})
 		}
-		if r.First != next {
-			t.Fatalf("claim %d got %d, want %d", i, r.First, next)
+		wg.Wait()
+		for i := 2; i < len(got); i += 2 {
+			if got[i] != got[0] {
+				t.Fatalf("round %d: the same claim got %+v and %+v", round, got[0], got[i])
+			}
 		}
-		next++
 	}
-	if !errors.Is(err, ErrFull) {
-		t.Fatalf("after %d claims in one instant: %v, want ErrFull", i, err)
-	}
-	clock.Advance(2 * time.Hour)
-	for j := 0; j < 3*i; j++ {
-		clock.Advance(2 * time.Minute)
-		r, err := s.Reserve(t.Context(), "e", fmt.Sprint("late", j), 2)
-		if err != nil {
-			t.Fatalf("reservation %d after the item filled: %v", j, err)
-		}
-		if r.First != next {
-			t.Fatalf("late claim %d got %d, want %d (gap or overlap)", j, r.First, next)
-		}
-		next += 2
-		if again, err := s.Reserve(t.Context(), "e", fmt.Sprint("late", j), 2); err != nil || again != r {
-			t.Fatalf("repeating the newest claim = %+v, %v; want %+v", again, err, r)
-		}
+	// Per round: the shared claim once, four others: 5 × 10 numbers.
+	if st, err := s.Inspect(t.Context(), "e"); err != nil || st.Next != 10*5*10 {
+		t.Errorf("Inspect = %+v, %v; want next %d (each claim reserved once)", st, err, 10*5*10)
 	}
 }

@@ -34,6 +34,10 @@ type Factory struct {
 	MaxBytes int
 	// Short scales the heavy tests down (reservation counts / 10).
 	Short bool
+	// Workers and PerWorker size the concurrency test (default 64 × 200).
+	// A store that serializes the reservations of one exporter (DynamoDB:
+	// one pending reservation at a time) does fewer, with less contention.
+	Workers, PerWorker int
 }
 
 // Clock is a settable clock for seq.Options.Now. With Step set, every call
@@ -233,7 +237,8 @@ func testDurable(t *testing.T, f Factory) {
 	}
 }
 
-// testConcurrent: 64 goroutines × 200 reservations of random sizes (1 to
+// testConcurrent: 64 goroutines × 200 reservations (Factory.Workers ×
+// Factory.PerWorker) of random sizes (1 to
 // 100,000) on one exporter, the counter starting below 2^32 so that it
 // wraps half-way; 1 in 20 reservations is repeated at once and must return
 // the same range. The clock advances 1 s per reservation with a 5-minute
@@ -241,8 +246,14 @@ func testDurable(t *testing.T, f Factory) {
 // small: dynalite's cost per update grows with the item).
 func testConcurrent(t *testing.T, f Factory) {
 	workers, per := 64, 200
+	if f.Workers > 0 {
+		workers = f.Workers
+	}
+	if f.PerWorker > 0 {
+		per = f.PerWorker
+	}
 	if f.Short {
-		per = 20
+		per = max(per/10, 5)
 	}
 	const retention = 5 * time.Minute
 	start := uint64(1<<32 - workers*per*50_000/2)
