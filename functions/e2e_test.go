@@ -420,37 +420,38 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	// srcaddr, dstaddr or times) fails at Plan as invalid input with a
 	// cause naming the object and what is missing, and nothing is sent.
 	w.capture.take(t)
-	noAddrKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/no-srcaddr.log.gz"
-	var zb bytes.Buffer
-	zw = gzip.NewWriter(&zb)
-	zw.Write([]byte("version account-id action log-status\n2 123456789012 ACCEPT OK\n2 123456789012 REJECT OK\n"))
-	zw.Close()
-	w.put(noAddrKey, zb.Bytes())
-	r = w.execute("e2e-malformed", contract.ExecutionInput{Bucket: logBucket, Key: noAddrKey, Source: contract.SourceManual})
-	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+noAddrKey) ||
-		!strings.Contains(r.Cause, "no srcaddr") || !strings.Contains(r.Cause, "cannot be converted") {
-		t.Errorf("all-malformed object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
-	}
-	if msgs := w.capture.take(t); len(msgs) != 0 {
-		t.Errorf("all-malformed object: %d messages sent", len(msgs))
-	}
-
+	w.failsUnsent("no-srcaddr.log.gz", "version account-id action log-status\n2 123456789012 ACCEPT OK\n2 123456789012 REJECT OK\n",
+		"no srcaddr", "cannot be converted")
 	// 7. An object whose every data line is malformed (bad addresses)
 	// fails at Reserve with a cause naming the object and the first
 	// reason, and nothing is sent.
-	badAddrKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/bad-addr.log.gz"
-	zb.Reset()
-	zw = gzip.NewWriter(&zb)
-	zw.Write([]byte("version srcaddr dstaddr start end action log-status\n2 not-an-ip 10.0.0.1 1 2 ACCEPT OK\n2 10.0.0.1 nope 1 2 ACCEPT OK\n"))
+	w.failsUnsent("bad-addr.log.gz", "version srcaddr dstaddr start end action log-status\n2 not-an-ip 10.0.0.1 1 2 ACCEPT OK\n2 10.0.0.1 nope 1 2 ACCEPT OK\n",
+		"every data line is malformed", "line 2: ")
+}
+
+// failsUnsent puts a gzip object holding content under the day's prefix,
+// runs an execution for it, and checks that it fails as InvalidInputError
+// with a cause naming the object and holding wants, and that nothing was
+// sent.
+func (w *world) failsUnsent(name, content string, wants ...string) {
+	t := w.t
+	t.Helper()
+	key := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/" + name
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(content))
 	zw.Close()
-	w.put(badAddrKey, zb.Bytes())
-	r = w.execute("e2e-bad-addr", contract.ExecutionInput{Bucket: logBucket, Key: badAddrKey, Source: contract.SourceManual})
-	if r.Status != "FAILED" || r.Error != "InvalidInputError" || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+badAddrKey) ||
-		!strings.Contains(r.Cause, "every data line is malformed") || !strings.Contains(r.Cause, "line 2: ") {
-		t.Errorf("bad-address object: status %s, error %s, cause %s", r.Status, r.Error, r.Cause)
+	w.put(key, zb.Bytes())
+	r := w.execute("e2e-"+strings.TrimSuffix(name, ".log.gz"), contract.ExecutionInput{Bucket: logBucket, Key: key, Source: contract.SourceManual})
+	ok := r.Status == "FAILED" && r.Error == "InvalidInputError" && strings.Contains(r.Cause, "s3://"+logBucket+"/"+key)
+	for _, want := range wants {
+		ok = ok && strings.Contains(r.Cause, want)
+	}
+	if !ok {
+		t.Errorf("%s: status %s, error %s, cause %s; want FAILED, InvalidInputError, the object and %q", name, r.Status, r.Error, r.Cause, wants)
 	}
 	if msgs := w.capture.take(t); len(msgs) != 0 {
-		t.Errorf("bad-address object: %d messages sent", len(msgs))
+		t.Errorf("%s: %d messages sent", name, len(msgs))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/wait"
 )
 
 // SFNAPI is the part of *sfn.Client the Starter uses.
@@ -252,7 +253,7 @@ func newTokenBucket(rate float64, burst int, now func() time.Time, sleep func(co
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = wait.Sleep
 	}
 	return &tokenBucket{rate: rate, burst: float64(burst), tokens: float64(burst), now: now, sleep: sleep}
 }
@@ -275,16 +276,5 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 		if err := b.sleep(ctx, max(need, time.Millisecond)); err != nil {
 			return err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

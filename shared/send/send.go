@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/netflow"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/wait"
 )
 
 // Conn is where datagrams go (a *udp.Conn).
@@ -65,7 +66,7 @@ func Stream(ctx context.Context, r io.Reader, fin netflow.Finisher, conn Conn, f
 	}
 	sleep := opt.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = wait.Sleep
 	}
 	sr, err := staging.NewReader(r)
 	if err != nil {
@@ -126,15 +127,4 @@ func Stream(ctx context.Context, r io.Reader, fin netflow.Finisher, conn Conn, f
 		return res, fmt.Errorf("staged frames hold %d sequence units, %d were reserved", res.Units, units)
 	}
 	return res, conn.Flush(ctx)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

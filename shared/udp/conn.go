@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/wait"
 )
 
 // Options tune a Conn.
@@ -119,7 +121,7 @@ func Dial(ctx context.Context, address string, opt Options) (*Conn, error) {
 			return nil, fmt.Errorf("set send buffer on %s: %w", address, err)
 		}
 	}
-	c := &Conn{conn: conn, batch: opt.Batch, sleep: sleepCtx, now: time.Now}
+	c := &Conn{conn: conn, batch: opt.Batch, sleep: wait.Sleep, now: time.Now}
 	if opt.PPS > 0 {
 		c.interval = time.Second / time.Duration(opt.PPS)
 		if c.batch <= 0 {
@@ -288,14 +290,3 @@ func (c *Conn) Close(ctx context.Context) error {
 }
 
 func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
