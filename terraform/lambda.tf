@@ -51,6 +51,10 @@ resource "aws_lambda_function" "this" {
     content {
       subnet_ids         = var.subnet_ids
       security_group_ids = concat([aws_security_group.sender.id], var.security_group_ids)
+      # IPv6 collectors: "Allows outbound IPv6 traffic on VPC functions
+      # that are connected to dual-stack subnets" (Lambda API reference,
+      # VpcConfig.Ipv6AllowedForDualStack); the subnets need IPv6 CIDRs.
+      ipv6_allowed_for_dual_stack = local.ipv6_receivers
     }
   }
 

@@ -61,6 +61,9 @@ locals {
       port = tonumber(hp[1])
     } if startswith(hp[0], "[") || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", hp[0]))
   ]
+  # Some receiver has an IPv6 address: the sender's VPC interfaces need
+  # IPv6 (ipv6_allowed_for_dual_stack), or its datagrams cannot leave.
+  ipv6_receivers = anytrue([for e in local.receiver_egress : strcontains(e.cidr, ":")])
   receivers_by_hostname = [
     for i, hp in local.receiver_hostports : var.receivers[i]
     if !(startswith(hp[0], "[") || can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", hp[0])))

@@ -439,7 +439,7 @@ variable "vpc_id" {
 }
 
 variable "subnet_ids" {
-  description = "Private subnets for the sender. They need a route to the collectors, and to S3 (gateway endpoint or NAT) for the staging objects."
+  description = "Private subnets for the sender. They need a route to the collectors, and to S3 (gateway endpoint or NAT) for the staging objects. With an IPv6 receiver they must be dual-stack (the sender then allows outbound IPv6)."
   type        = list(string)
 
   validation {
