@@ -176,7 +176,7 @@ func chunkItem(c contract.ChunkRef, f contract.Format) chunk.Item {
 // flow-log text this program reads (retrying cannot change that).
 func unreadable(err error) bool {
 	for _, e := range []error{pipeline.ErrNoFormat, pipeline.ErrEmpty, pipeline.ErrNestedGzip, pipeline.ErrCloudWatch,
-		pipeline.ErrParquet, pipeline.ErrNotFlowLog, pipeline.ErrHeader, flowlog.ErrNotConvertible, flowlog.ErrFormat} {
+		pipeline.ErrParquet, pipeline.ErrNotFlowLog, pipeline.ErrHeader} {
 		if errors.Is(err, e) {
 			return true
 		}

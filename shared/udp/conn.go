@@ -8,7 +8,7 @@
 // the buffer fills whenever the collector does not read for a moment (it
 // is busy or descheduled): what matters is how many datagrams arrive in
 // such a moment, the rate times its length plus the largest burst. A paced
-// Conn therefore sends at most Burst datagrams at once (sendmmsg), each
+// Conn therefore sends at most DefaultBurst(pps) datagrams at once (sendmmsg), each
 // burst when the pace allows it, and never makes up for idle time beyond
 // one burst.
 //
@@ -148,9 +148,6 @@ func (c *Conn) LocalAddr() net.Addr { return c.conn.LocalAddr() }
 
 // Stats returns the counts so far (datagrams still in the batch excluded).
 func (c *Conn) Stats() Stats { return c.stats }
-
-// Burst is the most datagrams written at once.
-func (c *Conn) Burst() int { return c.batch }
 
 // Send queues a copy of b and writes the batch when it is full.
 func (c *Conn) Send(ctx context.Context, b []byte) error {

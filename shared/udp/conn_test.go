@@ -69,7 +69,7 @@ func TestPacing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close(t.Context())
-	if c.batch != DefaultBurst(1000) || c.Burst() != 1 {
+	if DefaultBurst(1000) != 1 || c.batch != 1 {
 		t.Errorf("burst for 1000 pps = %d, want 1 (one millisecond of traffic)", c.batch)
 	}
 	// A fake clock: sleeping advances it.

@@ -461,7 +461,6 @@ type counter struct {
 	next   uint64
 	pend   *pending
 	recent string
-	bytes  int
 }
 
 // readCounter fetches the counter item with a consistent read (the legacy
@@ -481,7 +480,6 @@ func (s *Store) readCounter(ctx context.Context, exporter string) (counter, erro
 		return c, nil
 	}
 	c.exists = true
-	c.bytes = ItemSize(out.Item)
 	c.recent = recentOf(out.Item)
 	if c.next, err = parseCtr(out.Item[attrCtr]); err != nil {
 		return c, err
@@ -610,19 +608,17 @@ func parsePend(v types.AttributeValue) (pending, error) {
 
 type claimItem struct {
 	r       seq.Range
-	at      int64
 	expires int64
 }
 
 func parseClaimItem(item map[string]types.AttributeValue) (claimItem, error) {
 	first, err1 := parseUint(item[attrFirst])
 	n, err2 := parseUint(item[attrN])
-	at, err3 := parseInt(item[attrAt])
-	exp, err4 := parseInt(item[attrExpires])
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	exp, err3 := parseInt(item[attrExpires])
+	if err := errors.Join(err1, err2, err3); err != nil {
 		return claimItem{}, fmt.Errorf("malformed claim item: %w", err)
 	}
-	return claimItem{r: seq.Range{First: first, Count: n}, at: at, expires: exp}, nil
+	return claimItem{r: seq.Range{First: first, Count: n}, expires: exp}, nil
 }
 
 // classify marks err transient when the SDK considers it retryable (it has
