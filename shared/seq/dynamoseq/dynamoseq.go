@@ -27,15 +27,19 @@
 // # The reservation
 //
 // Every write touches one small item, so its cost does not grow with the
-// exporter's history: DynamoDB bills a write by the size of the item (the
-// larger of before and after, 1 WCU per KB, "Read/write capacity mode" in
-// the DynamoDB developer guide), and one partition key takes at most 1,000
-// WCU/s. A reservation is three single-item writes, each 1 WCU, plus one
-// consistent read of the claim item (0.5 RCU):
+// exporter's history: DynamoDB bills an UpdateItem by the larger of the
+// item's sizes before and after, 1 WCU per KB ("Capacity unit consumption
+// for write operations",
+// https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html),
+// and one partition key takes at most 1,000 WCU/s. A reservation is three
+// single-item writes, each 1 WCU, plus one strongly consistent read of the
+// claim item (1 RCU: an item up to 4 KB, same page):
 //
-//  1. GetItem the claim item: if it holds a live range (expires_at not
-//     passed: TTL deletion lags by up to days, so an expired item is
-//     ignored), return it. Repeats end here.
+//  1. GetItem the claim item: if it holds a live range, return it
+//     (repeats end here). An item past expires_at is ignored: "DynamoDB
+//     typically deletes expired items within two days of expiration ...
+//     Items that have expired and not been deleted will still show up in
+//     reads" (DynamoDB API reference, UpdateTimeToLive).
 //  2. Allocate on the counter:
 //     UpdateItem SET pend = list_append(ctr, :rest), ctr[0] = ctr[0] + :n
 //     REMOVE claims, since
