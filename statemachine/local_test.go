@@ -304,8 +304,9 @@ func TestLocalRun(t *testing.T) {
 }
 
 // TestLocalRunInvalidInput: an InvalidInputError is not retried, and the
-// execution ends in the Fail state with the error's name and a cause that
-// names the step and the object.
+// execution fails with the Task's error: its name, and the Lambda's error
+// body as the cause (the real handlers name the step and the object in it:
+// handler TestFailedNamesStepAndObject).
 func TestLocalRunInvalidInput(t *testing.T) {
 	s := contract.Samples()
 	f := &fakeLambdas{t: t, s: s, parseFailChunk: 1}
@@ -313,8 +314,7 @@ func TestLocalRunInvalidInput(t *testing.T) {
 	if res.Status != "FAILED" || res.Error != "InvalidInputError" {
 		t.Fatalf("execution %s with error %q, want FAILED with InvalidInputError", res.Status, res.Error)
 	}
-	wantCause := "Parse failed for s3://" + s.ExecutionInput.Bucket + "/" + s.ExecutionInput.Key + ": " +
-		`{"errorMessage":"chunk 1: corrupt deflate stream","errorType":"InvalidInputError"}`
+	wantCause := `{"errorMessage":"chunk 1: corrupt deflate stream","errorType":"InvalidInputError"}`
 	if res.Cause != wantCause {
 		t.Errorf("cause = %q\nwant    %q", res.Cause, wantCause)
 	}
@@ -485,8 +485,7 @@ func TestLocalRunSendOrder(t *testing.T) {
 // retried) stops its receiver's stream, since later chunks would follow a
 // gap (sfn-local.mjs makes aws-local-stepfunctions start no iteration after
 // a failed one, as Step Functions does); the failure propagates through both
-// Maps to Send's Catch, and the execution fails with a cause naming the
-// step and the object.
+// Maps and fails the execution with the Task's error.
 func TestLocalRunSendFails(t *testing.T) {
 	const n = 6
 	s, _ := manyChunks(t, n)
@@ -495,8 +494,7 @@ func TestLocalRunSendFails(t *testing.T) {
 	if res.Status != "FAILED" || res.Error != "InvalidInputError" {
 		t.Fatalf("execution %s with error %q, want FAILED with InvalidInputError", res.Status, res.Error)
 	}
-	wantCause := "Send failed for s3://" + s.ExecutionInput.Bucket + "/" + s.ExecutionInput.Key + ": " +
-		`{"errorMessage":"send chunk 1 to r0: corrupt staging object","errorType":"InvalidInputError"}`
+	wantCause := `{"errorMessage":"send chunk 1 to r0: corrupt staging object","errorType":"InvalidInputError"}`
 	if res.Cause != wantCause {
 		t.Errorf("cause = %q\nwant    %q", res.Cause, wantCause)
 	}

@@ -141,6 +141,14 @@ data "aws_iam_policy_document" "sender" {
     resources = [local.staging_objects_arn]
   }
 
+  # Send progress records (items "send|..." in the sequence table): a
+  # retried or redriven send resumes where the last attempt stopped.
+  statement {
+    sid       = "SendProgress"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.sequence.arn]
+  }
+
   # Lambda creates and deletes the sender's Hyperplane ENIs with the
   # function's role. The ENI IDs do not exist before, and the Describe*
   # actions have no resource-level permissions, so these need "*" (the

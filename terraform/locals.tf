@@ -99,6 +99,7 @@ locals {
       FL2NF_LOG_LEVEL              = var.log_level
     }
     sender = {
+      FL2NF_SEQUENCE_TABLE           = aws_dynamodb_table.sequence.name
       FL2NF_STAGING_BUCKET           = local.staging_bucket_name
       FL2NF_TEMPLATE_REFRESH_PACKETS = tostring(var.template_refresh_packets)
       FL2NF_TEMPLATE_REFRESH_SECONDS = tostring(var.template_refresh_seconds)

@@ -1,6 +1,6 @@
 ################################################################################
 # Sender network: a security group that allows only UDP to the collectors and
-# HTTPS to S3, and optional gateway endpoints
+# HTTPS to S3 and DynamoDB, and optional gateway endpoints
 ################################################################################
 
 # The managed prefix list of S3's addresses in this Region: the destination
@@ -11,7 +11,7 @@ data "aws_prefix_list" "s3" {
 
 resource "aws_security_group" "sender" {
   name_prefix = "${var.name}-sender-"
-  description = "flowlogs2netflow sender: UDP to the NetFlow/IPFIX collectors, HTTPS to S3; no ingress"
+  description = "flowlogs2netflow sender: UDP to the NetFlow/IPFIX collectors, HTTPS to S3 and DynamoDB; no ingress"
   vpc_id      = var.vpc_id
   tags        = merge(var.tags, { Name = "${var.name}-sender" })
 
@@ -49,6 +49,21 @@ resource "aws_vpc_security_group_egress_rule" "s3" {
   from_port         = 443
   to_port           = 443
   prefix_list_id    = data.aws_prefix_list.s3.id
+  tags              = var.tags
+}
+
+# The sender records its progress in the sequence table.
+data "aws_prefix_list" "dynamodb" {
+  name = "com.amazonaws.${local.region}.dynamodb"
+}
+
+resource "aws_vpc_security_group_egress_rule" "dynamodb" {
+  security_group_id = aws_security_group.sender.id
+  description       = "HTTPS to DynamoDB (send progress)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = data.aws_prefix_list.dynamodb.id
   tags              = var.tags
 }
 

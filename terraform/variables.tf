@@ -439,7 +439,7 @@ variable "vpc_id" {
 }
 
 variable "subnet_ids" {
-  description = "Private subnets for the sender. They need a route to the collectors, and to S3 (gateway endpoint or NAT) for the staging objects. With an IPv6 receiver they must be dual-stack (the sender then allows outbound IPv6)."
+  description = "Private subnets for the sender. They need a route to the collectors, to S3 (gateway endpoint or NAT) for the staging objects and to DynamoDB (gateway endpoint or NAT) for the send progress records. With an IPv6 receiver they must be dual-stack (the sender then allows outbound IPv6)."
   type        = list(string)
 
   validation {
@@ -461,7 +461,7 @@ variable "create_s3_gateway_endpoint" {
 }
 
 variable "create_dynamodb_gateway_endpoint" {
-  description = "Create a DynamoDB gateway VPC endpoint on route_table_ids. Only needed if you move the allocator into the VPC; the module's sender does not call DynamoDB."
+  description = "Create a DynamoDB gateway VPC endpoint on route_table_ids, so the sender reaches the sequence table (its send progress records) without NAT. Skip it if the VPC has one."
   type        = bool
   default     = false
 }

@@ -126,7 +126,6 @@ func TestPayloadBound(t *testing.T) {
 			{"send input", w.SendInput},
 			{"state after Send", w.StateAfterSend},
 			{"summary", w.ReserveOutput.Summary},
-			{"failure", Failure{Error: "InvalidInputError", Cause: "Reserve s3://" + w.ExecutionInput.Bucket + "/" + w.ExecutionInput.Key + ": " + strings.Repeat("c", MaxCause)}},
 		}
 		for _, d := range docs {
 			b, err := json.Marshal(d.v)

@@ -56,10 +56,9 @@ type SendOutput struct {
 
 // The state document between steps. The ASL's ResultPaths build it:
 // Plan "$.plan", Parse "$.parsed", Reserve "$" (replaces the state),
-// Send "$.sent". A Catch replaces the state with the caught error
-// (CaughtError, ResultPath "$"), so a failing step never adds 32 KiB to the
-// largest state; the error builder names the object from
-// $$.Execution.Input.
+// Send "$.sent". No state catches errors: a failing Task fails the
+// execution with the Lambda's error, whose message names the step and the
+// object (handler.failed), so that a redrive runs the failed Task again.
 
 // StateAfterPlan is the state after Plan.
 type StateAfterPlan struct {
@@ -87,23 +86,4 @@ type StateAfterSend struct {
 type DuplicateOutput struct {
 	Object    ObjectRef `json:"object"`
 	Duplicate string    `json:"duplicate"`
-}
-
-// CaughtError is the state a Catch leaves (ResultPath "$").
-type CaughtError struct {
-	Error string `json:"Error"`
-	// Cause is the Lambda error as a JSON string
-	// ({"errorMessage":...,"errorType":...}), at most 32,768 characters.
-	Cause string `json:"Cause"`
-}
-
-// MaxCause is the longest Cause Step Functions keeps.
-const MaxCause = 32768
-
-// Failure is the document the error builders hand to the Fail state: Error
-// is the caught error name, Cause "<step> failed for s3://<bucket>/<key>:
-// <caught cause>" (bucket and key as in the execution input).
-type Failure struct {
-	Error string `json:"Error"`
-	Cause string `json:"Cause"`
 }

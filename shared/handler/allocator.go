@@ -68,7 +68,7 @@ func (a *Allocator) checkSendTime(in contract.ReserveInput) error {
 func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contract.ReserveOutput, error) {
 	start := time.Now()
 	if err := a.checkSendTime(in); err != nil {
-		return contract.ReserveOutput{}, classify(fmt.Errorf("reserve for %s: %w", in.Object.URI(), err))
+		return contract.ReserveOutput{}, failed("Reserve", in.Object.URI(), err)
 	}
 	out, err := contract.Allocate(in, func(r contract.Receiver, n uint64) (uint64, error) {
 		rc, err := receiver.Parse(r.URL)
@@ -85,11 +85,11 @@ func (a *Allocator) Handle(ctx context.Context, in contract.ReserveInput) (contr
 		err = fmt.Errorf("%w: %w", errInvalid, err)
 	}
 	if err != nil {
-		return out, classify(fmt.Errorf("reserve for %s: %w", in.Object.URI(), err))
+		return out, failed("Reserve", in.Object.URI(), err)
 	}
 	if a.Staging != nil {
 		if err := a.Staging.Delete(ctx, contract.IndexKey(in.StagingPrefix)); err != nil {
-			return out, classify(err)
+			return out, failed("Reserve", in.Object.URI(), err)
 		}
 	}
 	emitDuration("allocator", "reserve", in.Object.URI(), start)

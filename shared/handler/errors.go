@@ -11,7 +11,9 @@ package handler
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
@@ -65,4 +67,27 @@ func isCorrupt(err error) bool {
 	// source reports those with its own error).
 	var ie *inflate.Error
 	return errors.As(err, &ie) && errors.Is(ie.Err, io.ErrUnexpectedEOF)
+}
+
+// failed classifies err and names the step and the object in its message,
+// which becomes the execution's cause: the Task fails with it (the state
+// machine has no Catch), so that a redrive runs the failed Task again
+// (Step Functions "Restarting state machine executions with redrive": a
+// Task is scheduled again, a Fail state "Reenters the Fail state and
+// fails again",
+// https://docs.aws.amazon.com/step-functions/latest/dg/redrive-executions.html).
+func failed(step, object string, err error) error {
+	if err == nil {
+		return nil
+	}
+	err = classify(err)
+	prefix := step + " failed for " + object + ": "
+	if strings.Contains(err.Error(), object) {
+		prefix = step + " failed: "
+	}
+	var inv *sfnerr.InvalidInputError
+	if errors.As(err, &inv) {
+		return &sfnerr.InvalidInputError{Err: fmt.Errorf("%s%w", prefix, err)}
+	}
+	return &sfnerr.RetryableError{Err: fmt.Errorf("%s%w", prefix, err)}
 }

@@ -41,7 +41,7 @@ func (p *Parser) Handle(ctx context.Context, in contract.ParseInput) (contract.P
 	start := time.Now()
 	out, err := p.parse(ctx, in)
 	if err != nil {
-		return out, classify(fmt.Errorf("parse chunk %d of %s: %w", in.Chunk.Index, in.Object.URI(), err))
+		return out, failed("Parse", in.Object.URI(), fmt.Errorf("parse chunk %d of %s: %w", in.Chunk.Index, in.Object.URI(), err))
 	}
 	for _, r := range out.Out {
 		emit("parser", in.Object.URI(), []string{emf.DimReceiver, r.Receiver}, func(l *emf.Logger) {

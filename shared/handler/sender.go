@@ -2,6 +2,7 @@ package handler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,8 +11,11 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/emf"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/pipeline"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/progress"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/send"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
 )
@@ -29,6 +33,15 @@ type Sender struct {
 	// defaults for receivers whose URL does not set them (0: keep).
 	TemplatePackets  int
 	TemplateInterval time.Duration
+
+	// Progress makes sends resumable and idempotent (nil: every attempt
+	// sends the whole chunk); CheckpointEvery is how many datagrams go out
+	// between two records (0: pipeline.DefaultCheckpointEvery).
+	Progress        progress.Store
+	CheckpointEvery int
+	// StopMargin: a send stops this long before the invocation's deadline
+	// (0: DefaultStopMargin).
+	StopMargin time.Duration
 
 	mu    sync.Mutex
 	conns map[string]*udp.Conn
@@ -60,18 +73,31 @@ func (s *Sender) drop(ctx context.Context, r receiver.Receiver) {
 	}
 }
 
+// DefaultStopMargin is how long before the Lambda's deadline a send stops,
+// records its progress and fails as retryable, so that the retry resumes
+// after the last datagram sent instead of Lambda killing the function at
+// its timeout with nothing recorded since the last checkpoint.
+const DefaultStopMargin = 10 * time.Second
+
 // Handle sends one chunk's frames to one receiver with the reserved
-// sequence numbers and deletes the staging object.
+// sequence numbers and deletes the staging object. With Progress set it is
+// idempotent and resumable: a chunk recorded done is not sent again, and a
+// retry after a partial send goes on after the last datagram recorded.
 func (s *Sender) Handle(ctx context.Context, in contract.SendInput) (contract.SendOutput, error) {
+	out, err := s.handle(ctx, in)
+	return out, failed("Send", in.Object.URI(), err)
+}
+
+func (s *Sender) handle(ctx context.Context, in contract.SendInput) (contract.SendOutput, error) {
 	start := time.Now()
 	out := contract.SendOutput{Chunk: in.Chunk, Receiver: in.Receiver}
 	target, err := in.Target()
 	if err != nil {
-		return out, classify(fmt.Errorf("%w: %w", errInvalid, err))
+		return out, fmt.Errorf("%w: %w", errInvalid, err)
 	}
 	rc, err := receiver.Parse(target.URL)
 	if err != nil {
-		return out, classify(fmt.Errorf("%w: %w", errInvalid, err))
+		return out, fmt.Errorf("%w: %w", errInvalid, err)
 	}
 	if s.TemplatePackets > 0 && !strings.Contains(target.URL, "template-packets=") {
 		rc.TemplatePackets = s.TemplatePackets
@@ -81,27 +107,56 @@ func (s *Sender) Handle(ctx context.Context, in contract.SendInput) (contract.Se
 	}
 	conn, err := s.conn(ctx, rc)
 	if err != nil {
-		return out, classify(err)
+		return out, err
+	}
+	var stop func() bool
+	if dl, ok := ctx.Deadline(); ok {
+		margin := s.StopMargin
+		if margin <= 0 {
+			margin = DefaultStopMargin
+		}
+		at := dl.Add(-margin)
+		stop = func() bool { return time.Now().After(at) }
 	}
 	res, err := pipeline.Send(ctx, pipeline.SendInput{
-		Receiver: rc,
-		Key:      in.StagingKey(),
-		Range:    seq.Range{First: in.First, Count: in.Count},
-		Staging:  s.Staging,
-		Conn:     conn,
-		Now:      s.Now,
+		Receiver:        rc,
+		Key:             in.StagingKey(),
+		Range:           seq.Range{First: in.First, Count: in.Count},
+		Staging:         s.Staging,
+		Conn:            conn,
+		Now:             s.Now,
+		Progress:        s.Progress,
+		ProgressKey:     progress.Key{Execution: in.ExecutionID, Chunk: in.Chunk, Receiver: in.Receiver},
+		CheckpointEvery: s.CheckpointEvery,
+		Stop:            stop,
 	})
 	if err != nil {
 		s.drop(ctx, rc)
-		return out, classify(fmt.Errorf("send chunk %d of %s to %s: %w", in.Chunk, in.Object.URI(), rc, err))
+		err = fmt.Errorf("send chunk %d of %s to %s: %w", in.Chunk, in.Object.URI(), rc, err)
+		switch {
+		case errors.Is(err, send.ErrStopped):
+			return out, sfnerr.Retryable(fmt.Errorf("%w after %d of the chunk's datagrams, %s before the Lambda timeout; the retry resumes there", err, res.Datagrams, s.margin()))
+		case errors.Is(err, pipeline.ErrStagingGone):
+			return out, sfnerr.Invalid(err)
+		}
+		return out, err
 	}
 	out.Datagrams = res.Datagrams
 	out.Bytes = res.Bytes
 	out.DurationMS = time.Since(start).Milliseconds()
-	emit("sender", in.Object.URI(), []string{emf.DimReceiver, in.Receiver}, func(l *emf.Logger) {
-		l.Put(emf.MetricDatagrams, float64(res.Datagrams), emf.Count)
-		l.Put(emf.MetricBytes, float64(res.Bytes), emf.Bytes)
-	})
+	if !res.Recorded {
+		emit("sender", in.Object.URI(), []string{emf.DimReceiver, in.Receiver}, func(l *emf.Logger) {
+			l.Put(emf.MetricDatagrams, float64(res.Datagrams-res.Resumed), emf.Count)
+			l.Put(emf.MetricBytes, float64(res.Bytes), emf.Bytes)
+		})
+	}
 	emitDuration("sender", "send", in.Object.URI(), start)
 	return out, nil
+}
+
+func (s *Sender) margin() time.Duration {
+	if s.StopMargin > 0 {
+		return s.StopMargin
+	}
+	return DefaultStopMargin
 }

@@ -51,7 +51,7 @@ func (s *Splitter) Handle(ctx context.Context, in contract.PlanInput) (contract.
 	start := time.Now()
 	out, err := s.plan(ctx, in)
 	if err != nil {
-		return out, classify(err)
+		return out, failed("Plan", "s3://"+in.Input.Bucket+"/"+in.Input.Key, err)
 	}
 	emitDuration("splitter", "plan", out.Object.URI(), start)
 	return out, nil

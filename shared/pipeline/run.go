@@ -248,7 +248,7 @@ func (r *Runner) reserveAndSend(ctx context.Context, name, claim string, chunks 
 					errs <- err
 					return
 				}
-				r.addSent(i, res)
+				r.addSent(i, res.Result)
 			}
 			errs <- nil
 		}()

@@ -114,6 +114,19 @@ func (w *Writer) Close() error {
 // ErrCorrupt marks a frame file that is truncated or damaged.
 var ErrCorrupt = errors.New("staging: corrupt frame file")
 
+var errVarint = errors.New("varint overflow")
+
+// readErr is a failure to read what the file should hold: corruption
+// (ErrCorrupt) when the file ends early or holds a bad varint, and the
+// source's own error otherwise (a dropped GET is not a damaged file: a
+// retry can read it).
+func readErr(what string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, errVarint) {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, what, err)
+	}
+	return fmt.Errorf("staging: read frame file: %s: %w", what, err)
+}
+
 // Reader reads a frame file.
 type Reader struct {
 	r        *bufio.Reader
@@ -130,7 +143,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 	sr := &Reader{r: bufio.NewReaderSize(r, 64<<10), crc: crc32.New(castagnoli)}
 	head := make([]byte, len(magic)+2)
 	if err := sr.full(head); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+		return nil, readErr("header", err)
 	}
 	if string(head[:len(magic)]) != magic {
 		return nil, fmt.Errorf("%w: bad magic", ErrCorrupt)
@@ -177,7 +190,7 @@ func (r *Reader) uvarint() (uint64, error) {
 		x |= uint64(c&0x7f) << s
 		s += 7
 	}
-	return 0, errors.New("varint overflow")
+	return 0, errVarint
 }
 
 // Next returns the next frame, or io.EOF after the trailer has been read
@@ -188,7 +201,7 @@ func (r *Reader) Next() (netflow.Frame, error) {
 	}
 	n, err := r.uvarint()
 	if err != nil {
-		return netflow.Frame{}, fmt.Errorf("%w: frame %d: %v", ErrCorrupt, r.totals.Frames, err)
+		return netflow.Frame{}, readErr(fmt.Sprintf("frame %d", r.totals.Frames), err)
 	}
 	if n == 0 {
 		return netflow.Frame{}, r.trailer()
@@ -198,11 +211,11 @@ func (r *Reader) Next() (netflow.Frame, error) {
 	}
 	units, err := r.uvarint()
 	if err != nil {
-		return netflow.Frame{}, fmt.Errorf("%w: frame %d: %v", ErrCorrupt, r.totals.Frames, err)
+		return netflow.Frame{}, readErr(fmt.Sprintf("frame %d", r.totals.Frames), err)
 	}
 	recs, err := r.uvarint()
 	if err != nil {
-		return netflow.Frame{}, fmt.Errorf("%w: frame %d: %v", ErrCorrupt, r.totals.Frames, err)
+		return netflow.Frame{}, readErr(fmt.Sprintf("frame %d", r.totals.Frames), err)
 	}
 	if units > 1<<32-1 || recs > 1<<32-1 {
 		return netflow.Frame{}, fmt.Errorf("%w: frame %d: counts out of range", ErrCorrupt, r.totals.Frames)
@@ -212,7 +225,7 @@ func (r *Reader) Next() (netflow.Frame, error) {
 	}
 	r.buf = r.buf[:n]
 	if err := r.full(r.buf); err != nil {
-		return netflow.Frame{}, fmt.Errorf("%w: frame %d: %v", ErrCorrupt, r.totals.Frames, err)
+		return netflow.Frame{}, readErr(fmt.Sprintf("frame %d", r.totals.Frames), err)
 	}
 	r.totals.Frames++
 	r.totals.Units += units
@@ -226,13 +239,13 @@ func (r *Reader) trailer() error {
 	var err error
 	for _, p := range []*uint64{&want.Frames, &want.Units, &want.Records} {
 		if *p, err = r.uvarint(); err != nil {
-			return fmt.Errorf("%w: trailer: %v", ErrCorrupt, err)
+			return readErr("trailer", err)
 		}
 	}
 	sum := r.crc.Sum32()
 	var b [4]byte
 	if _, err := io.ReadFull(r.r, b[:]); err != nil {
-		return fmt.Errorf("%w: trailer: %v", ErrCorrupt, err)
+		return readErr("trailer", err)
 	}
 	if binary.BigEndian.Uint32(b[:]) != sum {
 		return fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
