@@ -73,12 +73,56 @@ func (f *failGets) wrap(h http.Handler) http.Handler {
 	})
 }
 
+// cutGets serves the next n GETs of staging keys ending in suffix only up
+// to after bytes of the body, then drops the connection: the sender's
+// read fails midway through a chunk, after some of its datagrams left.
+type cutGets struct {
+	suffix atomic.Pointer[string]
+	after  atomic.Int64
+	left   atomic.Int32
+	hits   atomic.Int32
+}
+
+func (c *cutGets) arm(suffix string, after int64, n int32) {
+	c.suffix.Store(&suffix)
+	c.after.Store(after)
+	c.left.Store(n)
+}
+
+type cutWriter struct {
+	http.ResponseWriter
+	left int64
+}
+
+func (w *cutWriter) Write(p []byte) (int, error) {
+	if int64(len(p)) >= w.left {
+		w.ResponseWriter.Write(p[:w.left])
+		if f, ok := w.ResponseWriter.(http.Flusher); ok {
+			f.Flush()
+		}
+		panic(http.ErrAbortHandler) // net/http closes the connection
+	}
+	w.left -= int64(len(p))
+	return w.ResponseWriter.Write(p)
+}
+
+func (c *cutGets) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sfx := c.suffix.Load(); r.Method == http.MethodGet && sfx != nil && strings.HasSuffix(r.URL.Path, *sfx) && c.left.Add(-1) >= 0 {
+			c.hits.Add(1)
+			w = &cutWriter{ResponseWriter: w, left: c.after.Load()}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 type world struct {
 	t        *testing.T
 	s3       *s3.Client
 	fns      map[string]*lambdaFn
 	def      string // rendered definition file
 	faults   *failGets
+	cuts     *cutGets
 	nf       *collectortest.Nfcapd
 	capture  *capture
 	receiver []string
@@ -165,8 +209,8 @@ func setup(t *testing.T) *world {
 	t.Helper()
 	rie := findRIE(t)
 	nodeOK(t)
-	w := &world{t: t, faults: &failGets{}}
-	srv := fakes3.StartWith(t, w.faults.wrap, logBucket, stageBucket)
+	w := &world{t: t, faults: &failGets{}, cuts: &cutGets{}}
+	srv := fakes3.StartWith(t, func(h http.Handler) http.Handler { return w.faults.wrap(w.cuts.wrap(h)) }, logBucket, stageBucket)
 	w.s3 = srv.Client
 	ddb := dynalite.Start(t, dynalite.Options{})
 	if err := dynamoseq.EnsureTable(t.Context(), dynalite.Client(ddb), table); err != nil {
@@ -354,7 +398,7 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Errorf("nfdump -I: sequence failures %q", f)
 	}
 	first := w.capture.take(t)
-	firstSeqs := checkContiguous(t, "first execution", first, 0, uint64(want.allRecords))
+	checkContiguous(t, "first execution", first, 0, uint64(want.allRecords))
 	if keys := w.stagingKeys(); len(keys) != 0 {
 		t.Errorf("staging not empty after a successful execution: %v", keys)
 	}
@@ -367,17 +411,21 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Error("the source object changed")
 	}
 
-	// 2. Re-running the same execution resends identical sequence numbers
-	// (to the same collector, restarted: a stopped one refuses datagrams,
-	// which fails the Send step).
+	// 2. Running the same execution again (every Task again, more than a
+	// redrive does) sends nothing: every chunk is recorded done for both
+	// receivers. (The collector is restarted for the later steps: a
+	// stopped one refuses datagrams, which fails the Send step.)
 	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 	r = w.execute("e2e-first", event)
 	if r.Status != "SUCCEEDED" {
 		t.Fatalf("re-run: %s: %s: %s", r.Status, r.Error, r.Cause)
 	}
-	again := checkContiguous(t, "re-run", w.capture.take(t), 0, uint64(want.allRecords))
-	if fmt.Sprint(again) != fmt.Sprint(firstSeqs) {
-		t.Error("re-running the same execution sent different sequence numbers")
+	if again := w.capture.take(t); len(again) != 0 {
+		t.Errorf("re-running a finished execution sent %d messages again", len(again))
+	}
+	var rerun contract.Summary
+	if err := json.Unmarshal(r.Output, &rerun); err != nil || fmt.Sprint(rerun.Receivers) != fmt.Sprint(sum.Receivers) {
+		t.Errorf("re-run summary %s, first %+v (%v)", r.Output, sum.Receivers, err)
 	}
 
 	// 3. A duplicate event (another execution, same object version) ends early.
@@ -389,19 +437,70 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Errorf("a duplicate event sent %d datagrams", len(msgs))
 	}
 
-	// 4. Reprocessing (a new execution) gets the next numbers, and a sender
-	// whose staging read fails once is retried: the collector still sees
-	// every sequence number exactly as reserved, once.
+	// 4. Reprocessing (a new execution) gets the next numbers; a sender
+	// whose staging read fails once is retried, and one whose staging GET
+	// drops midway (after some datagrams left) resumes after the last
+	// datagram it recorded: the collector still sees every sequence
+	// number exactly as reserved, once.
 	w.faults.arm("c00001/r1.frames", 3)
+	w.cuts.arm("c00002/r1.frames", 40_000, 1)
 	re := contract.ExecutionInput{Bucket: logBucket, Key: key, Source: contract.SourceManual, Reprocess: true}
 	r = w.execute("e2e-reprocess", re)
 	if r.Status != "SUCCEEDED" {
 		t.Fatalf("reprocess: %s: %s: %s", r.Status, r.Error, r.Cause)
 	}
-	if w.faults.hits.Load() != 3 {
-		t.Errorf("the injected staging fault hit %d times, want 3", w.faults.hits.Load())
+	if w.faults.hits.Load() != 3 || w.cuts.hits.Load() != 1 {
+		t.Errorf("the injected staging faults hit %d and %d times, want 3 and 1", w.faults.hits.Load(), w.cuts.hits.Load())
 	}
 	checkContiguous(t, "reprocess", w.capture.take(t), uint64(want.allRecords), uint64(want.allRecords))
+
+	// 4b. Redrive. A staging GET that drops at the same byte on every
+	// attempt exhausts the sender's retries: the execution fails with the
+	// Task's error (no Catch). The collectors got everything before that
+	// point. Running the execution again, as the runbook's redrive does,
+	// finishes it: chunks recorded done are not resent, the cut chunk
+	// resumes after its last recorded datagram, and the numbers are those
+	// of the first attempt, so across both runs each collector sees every
+	// sequence number once, in order, with exact totals.
+	w.nf.Stop(t)
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
+	w.cuts.hits.Store(0)
+	w.cuts.arm("c00001/r1.frames", 40_000, 6) // 1 attempt + 5 RetryableError retries
+	r = w.execute("e2e-redrive", re)
+	if r.Status != "FAILED" || r.Error != "RetryableError" || !strings.Contains(r.Cause, "Send failed") || !strings.Contains(r.Cause, "s3://"+logBucket+"/"+key) {
+		t.Fatalf("cut execution: %s %s %s; want FAILED with RetryableError naming the step and the object", r.Status, r.Error, r.Cause)
+	}
+	if w.cuts.hits.Load() != 6 {
+		t.Errorf("the cut hit %d times, want 6", w.cuts.hits.Load())
+	}
+	failedPart := w.capture.take(t)
+	r = w.execute("e2e-redrive", re)
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("redrive: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	redriven := w.capture.take(t)
+	t.Logf("redrive: the failed run sent %d IPFIX messages, the redrive %d", len(failedPart), len(redriven))
+	if len(failedPart) == 0 || len(redriven) == 0 {
+		t.Errorf("the failed run sent %d messages, the redrive %d: want both parts", len(failedPart), len(redriven))
+	}
+	checkContiguous(t, "failed run + redrive", append(failedPart, redriven...), 2*uint64(want.allRecords), uint64(want.allRecords))
+	w.nf.Stop(t)
+	got = truth{}
+	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
+		got.v4Records++
+		got.v4Bytes += r.Bytes
+		got.v4Pkts += r.Packets
+	})
+	if got.v4Records != want.v4Records || got.v4Bytes != want.v4Bytes || got.v4Pkts != want.v4Pkts {
+		t.Errorf("failed run + redrive, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, want.v4Records, want.v4Bytes, want.v4Pkts)
+	}
+	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
+		t.Errorf("failed run + redrive, nfdump -I: sequence failures %q", f)
+	}
+	if keys := w.stagingKeys(); len(keys) != 0 {
+		t.Errorf("staging not empty after the redrive: %v", keys)
+	}
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 
 	// 5. A corrupt object fails the execution with a cause naming the
 	// object and the compressed offset.

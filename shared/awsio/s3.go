@@ -169,7 +169,37 @@ func (s *Staging) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		}
 		return nil, fmt.Errorf("open s3://%s/%s: %w", s.Bucket, s.key(key), err)
 	}
-	return out.Body, nil
+	return &countedBody{ReadCloser: out.Body, uri: "s3://" + s.Bucket + "/" + s.key(key), want: aws.ToInt64(out.ContentLength)}, nil
+}
+
+// ShortBodyError is a GET whose body ended before its Content-Length: the
+// connection dropped. It is not io.ErrUnexpectedEOF, so a reader of the
+// body does not take it for a truncated object, and a retry reads it
+// again.
+type ShortBodyError struct {
+	URI       string
+	Got, Want int64
+	Err       error
+}
+
+func (e *ShortBodyError) Error() string {
+	return fmt.Sprintf("read %s: the body ended after %d of %d bytes (%v)", e.URI, e.Got, e.Want, e.Err)
+}
+
+// countedBody turns an early end of a GET's body into a ShortBodyError.
+type countedBody struct {
+	io.ReadCloser
+	uri       string
+	got, want int64
+}
+
+func (b *countedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.got += int64(n)
+	if err != nil && b.want > 0 && b.got < b.want && (err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF)) {
+		err = &ShortBodyError{URI: b.uri, Got: b.got, Want: b.want, Err: err}
+	}
+	return n, err
 }
 
 // Delete removes the staging object (never a source object: keys are

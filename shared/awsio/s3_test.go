@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -91,4 +94,61 @@ func TestParseURI(t *testing.T) {
 			t.Errorf("ParseURI(%q) accepted", bad)
 		}
 	}
+}
+
+// TestStagingShortBody: a staging GET whose connection drops midway ends
+// in a ShortBodyError naming the object and the bytes read, not in
+// io.ErrUnexpectedEOF, which the frame reader takes for a truncated file
+// (not retried); the next GET reads the whole object.
+func TestStagingShortBody(t *testing.T) {
+	var cut atomic.Bool
+	srv := fakes3.StartWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && cut.Swap(false) {
+				w = &dropAfter{ResponseWriter: w, left: 1000}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, "stage")
+	st := &awsio.Staging{Client: srv.Client, Bucket: "stage"}
+	body := bytes.Repeat([]byte("frames "), 10_000)
+	if err := st.Put(t.Context(), "c00000/r0.frames", bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	cut.Store(true)
+	rc, err := st.Open(t.Context(), "c00000/r0.frames")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(rc)
+	rc.Close()
+	var sb *awsio.ShortBodyError
+	if !errors.As(err, &sb) || errors.Is(err, io.ErrUnexpectedEOF) || sb.Got != 1000 || sb.Want != int64(len(body)) ||
+		!strings.Contains(err.Error(), "s3://stage/c00000/r0.frames") {
+		t.Fatalf("cut GET: %v; want a ShortBodyError after 1000 of %d bytes", err, len(body))
+	}
+	rc, err = st.Open(t.Context(), "c00000/r0.frames")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("second GET: %d bytes, %v", len(got), err)
+	}
+}
+
+type dropAfter struct {
+	http.ResponseWriter
+	left int
+}
+
+func (w *dropAfter) Write(p []byte) (int, error) {
+	if len(p) >= w.left {
+		w.ResponseWriter.Write(p[:w.left])
+		w.ResponseWriter.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
+	w.left -= len(p)
+	return w.ResponseWriter.Write(p)
 }
