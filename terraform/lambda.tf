@@ -65,6 +65,16 @@ resource "aws_lambda_function" "this" {
       condition     = var.create_staging_bucket || var.staging_bucket_name != null
       error_message = "Set staging_bucket_name when create_staging_bucket is false."
     }
+
+    # "Lambda allocates a Hyperplane ENI for each subnet in your function's
+    # VPC configuration" (Lambda "Networking and VPC"), and inside the VPC
+    # the collectors see that ENI's address: two subnets are two exporter
+    # addresses, each with half of one sequence, and nfdump, pmacct and
+    # goflow2 then count half the numbers as lost.
+    precondition {
+      condition     = each.key != "sender" || length(var.subnet_ids) == 1 || var.allow_multiple_sender_subnets
+      error_message = "The sender sends from one address per subnet, so with ${length(var.subnet_ids)} subnets each collector sees ${length(var.subnet_ids)} exporters, each with part of one sequence (sequence failures). Give one subnet, or set allow_multiple_sender_subnets = true if every flow leaves through one NAT address (internet collectors behind one NAT gateway)."
+    }
   }
 
   depends_on = [

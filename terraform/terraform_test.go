@@ -267,6 +267,14 @@ func TestWiring(t *testing.T) {
 	refTo(sg, []string{"vpc_id"}, "var.vpc_id")
 	rule := need(c.resources, "aws_vpc_security_group_egress_rule.receiver")
 	literal(rule, []string{"ip_protocol"}, "udp")
+	// One subnet (one source address) unless allowed otherwise; HTTPS to
+	// DynamoDB for the send progress records.
+	fn := c.source(need(c.resources, "aws_lambda_function.this").Range())
+	if !strings.Contains(fn, "length(var.subnet_ids) == 1 || var.allow_multiple_sender_subnets") {
+		t.Error("aws_lambda_function.this has no precondition limiting the sender to one subnet")
+	}
+	ddb := need(c.resources, "aws_vpc_security_group_egress_rule.dynamodb")
+	refTo(ddb, []string{"prefix_list_id"}, "data.aws_prefix_list.dynamodb")
 
 	// Staging: lifecycle expiry on the prefix, public access blocked.
 	lc := need(c.resources, "aws_s3_bucket_lifecycle_configuration.staging")

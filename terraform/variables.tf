@@ -439,13 +439,19 @@ variable "vpc_id" {
 }
 
 variable "subnet_ids" {
-  description = "Private subnets for the sender. They need a route to the collectors, to S3 (gateway endpoint or NAT) for the staging objects and to DynamoDB (gateway endpoint or NAT) for the send progress records. With an IPv6 receiver they must be dual-stack (the sender then allows outbound IPv6)."
+  description = "Private subnet for the sender: one (see allow_multiple_sender_subnets), so that every datagram leaves from one source address. It needs a route to the collectors, to S3 (gateway endpoint or NAT) for the staging objects and to DynamoDB (gateway endpoint or NAT) for the send progress records. With an IPv6 receiver they must be dual-stack (the sender then allows outbound IPv6)."
   type        = list(string)
 
   validation {
     condition     = length(var.subnet_ids) >= 1 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
     error_message = "Give at least one subnet ID (subnet-...)."
   }
+}
+
+variable "allow_multiple_sender_subnets" {
+  description = "Allow more than one subnet in subnet_ids. Each subnet gives the sender another source address (its Hyperplane ENI), and a collector then sees several exporters, each with part of one sequence. Only set this when all flows leave through one NAT address."
+  type        = bool
+  default     = false
 }
 
 variable "security_group_ids" {

@@ -70,10 +70,15 @@ module "flowlogs2netflow" {
   receivers              = var.receivers
   log_format             = local.log_format
 
-  vpc_id                     = aws_vpc.this.id
-  subnet_ids                 = aws_subnet.private[*].id
-  route_table_ids            = [aws_route_table.private.id]
-  create_s3_gateway_endpoint = true
+  # One subnet: the sender's datagrams leave from one address (one
+  # Hyperplane ENI per subnet), so each collector sees one exporter. The
+  # gateway endpoints reach the staging bucket and the sequence table
+  # (send progress) without NAT.
+  vpc_id                           = aws_vpc.this.id
+  subnet_ids                       = [aws_subnet.private[0].id]
+  route_table_ids                  = [aws_route_table.private.id]
+  create_s3_gateway_endpoint       = true
+  create_dynamodb_gateway_endpoint = true
 
   create_sns_topic = true
 
