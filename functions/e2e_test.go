@@ -236,7 +236,7 @@ func setup(t *testing.T) *world {
 	)
 	bins := buildBootstraps(t, "splitter", "parser", "allocator", "sender")
 	w.fns = map[string]*lambdaFn{}
-	for state, fn := range map[string]string{"Plan": "splitter", "ParseChunk": "parser", "Reserve": "allocator", "SendChunk": "sender"} {
+	for state, fn := range statemachine.TaskStates {
 		w.fns[state] = startRIE(t, rie, fn, bins[fn], env)
 	}
 	def, err := statemachine.Render(statemachine.LocalVars())
@@ -499,6 +499,61 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	}
 	if keys := w.stagingKeys(); len(keys) != 0 {
 		t.Errorf("staging not empty after the redrive: %v", keys)
+	}
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
+
+	// 4c. A small object (below FL2NF_SMALL_OBJECT_BYTES, 64 KiB here)
+	// goes to Convert: one sender invocation runs Plan, Parse, Reserve and
+	// Send. The collectors see exactly its flows, with the exporters' next
+	// numbers and no gap, and running it again sends nothing.
+	w.nf.Stop(t)
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
+	var sbuf bytes.Buffer
+	szw := gzip.NewWriter(&sbuf)
+	if _, err := flowgen.Write(szw, flowgen.Options{Lines: 1500, Seed: 12, Header: true, IPv6Fraction: 0.05, RejectFraction: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	szw.Close()
+	small := sbuf.Bytes()
+	if len(small) >= 64<<10 {
+		t.Fatalf("the small object is %d bytes, not below the 64 KiB threshold", len(small))
+	}
+	smallKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/small.log.gz"
+	smallETag := w.put(smallKey, small)
+	smallTruth := inputTruth(t, small)
+	smallEvent := contract.ExecutionInput{Bucket: logBucket, Key: smallKey, ETag: smallETag, Size: int64(len(small)), Source: contract.SourceEventBridge}
+	convert0, plan0 := w.fns["Convert"].invocations(), w.fns["Plan"].invocations()
+	r = w.execute("e2e-small", smallEvent)
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("small object: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	if c, p := w.fns["Convert"].invocations()-convert0, w.fns["Plan"].invocations()-plan0; c != 1 || p != 0 {
+		t.Errorf("small object: Convert invoked %d times, Plan %d; want 1 and 0", c, p)
+	}
+	var smallSum contract.Summary
+	if err := json.Unmarshal(r.Output, &smallSum); err != nil || smallSum.Counts.Lines != smallTruth.lines || smallSum.Chunks != 1 {
+		t.Errorf("small object summary %s (%v); want %d lines in 1 chunk", r.Output, err, smallTruth.lines)
+	}
+	checkContiguous(t, "small object", w.capture.take(t), 3*uint64(want.allRecords), uint64(smallTruth.allRecords))
+	r = w.execute("e2e-small", smallEvent)
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("small object again: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	if n := len(w.capture.take(t)); n != 0 {
+		t.Errorf("converting the small object again sent %d messages", n)
+	}
+	w.nf.Stop(t)
+	got = truth{}
+	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
+		got.v4Records++
+		got.v4Bytes += r.Bytes
+		got.v4Pkts += r.Packets
+	})
+	if got.v4Records != smallTruth.v4Records || got.v4Bytes != smallTruth.v4Bytes || got.v4Pkts != smallTruth.v4Pkts {
+		t.Errorf("small object, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, smallTruth.v4Records, smallTruth.v4Bytes, smallTruth.v4Pkts)
+	}
+	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
+		t.Errorf("small object, nfdump -I: sequence failures %q", f)
 	}
 	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 

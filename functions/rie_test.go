@@ -23,6 +23,10 @@ type lambdaFn struct {
 	log  *syncBuffer
 }
 
+// invocations counts the invocations the RIE has started ("START
+// RequestId" lines in its log).
+func (f *lambdaFn) invocations() int { return strings.Count(f.log.String(), "START RequestId") }
+
 type syncBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder

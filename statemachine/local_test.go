@@ -88,6 +88,7 @@ type fakeLambdas struct {
 	concurrentSend bool
 	sendDelay      func(chunk int) time.Duration
 	definition     string // rendered definition file; "" renders LocalVars
+	input          contract.ExecutionInput // the execution input (set by runLocal)
 
 	mu       sync.Mutex
 	calls    map[string]int
@@ -158,6 +159,15 @@ func decodeStrict[T any](t *testing.T, b []byte) T {
 func (f *fakeLambdas) handle(fn string, in []byte) (any, int) {
 	s := f.s
 	switch fn {
+	case "convert":
+		f.count("convert")
+		got := decodeStrict[contract.PlanInput](f.t, in)
+		want := s.PlanInput
+		want.Input = f.input
+		if diff := cmp.Diff(want, got); diff != "" {
+			f.t.Errorf("convert input mismatch (-want +got):\n%s", diff)
+		}
+		return s.ReserveOutput.Summary, http.StatusOK
 	case "plan":
 		f.count("plan")
 		got := decodeStrict[contract.PlanInput](f.t, in)
@@ -244,6 +254,9 @@ func runLocal(t *testing.T, f *fakeLambdas, input any) sfnResult {
 	needTool(t, filepath.Join(nodeModules, "aws-local-stepfunctions", "package.json"), "run npm ci in scripts/node")
 	f.calls, f.inFlight = map[string]int{}, map[string]int{}
 	f.started, f.finished, f.ranges = map[string][]int{}, map[string][]int{}, map[string][][2]uint64{}
+	if ei, ok := input.(contract.ExecutionInput); ok {
+		f.input = ei
+	}
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	in, err := json.Marshal(input)
@@ -259,7 +272,7 @@ func runLocal(t *testing.T, f *fakeLambdas, input any) sfnResult {
 	if f.concurrentSend {
 		args = append(args, "--concurrent", "SendChunk")
 	}
-	for state, fn := range map[string]string{"Plan": "plan", "ParseChunk": "parse", "Reserve": "reserve", "SendChunk": "send"} {
+	for state, fn := range map[string]string{"Convert": "convert", "Plan": "plan", "ParseChunk": "parse", "Reserve": "reserve", "SendChunk": "send"} {
 		args = append(args, "--task", state+"="+srv.URL+"/"+fn)
 	}
 	cmd := exec.CommandContext(t.Context(), node, args...)
@@ -300,6 +313,40 @@ func TestLocalRun(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, f.calls); diff != "" {
 		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+}
+
+// TestLocalRunSmallObject: an object whose event size is below the
+// small-object threshold (LocalVars: 64 KiB) goes to Convert, which gets
+// the same PlanInput Plan would, and whose result is the execution output;
+// no other step runs. One byte less than the threshold converts, the
+// threshold itself and an input without a size take the long path.
+func TestLocalRunSmallObject(t *testing.T) {
+	s := contract.Samples()
+	for _, tc := range []struct {
+		size    int64
+		convert bool
+	}{{65535, true}, {1, true}, {65536, false}, {0, false}} {
+		in := s.ExecutionInput
+		in.Size = tc.size
+		f := &fakeLambdas{t: t, s: s, parseFailChunk: -1}
+		s2 := s // size 0 is omitted from the JSON: no size at all
+		s2.PlanInput.Input = in
+		f.s = s2
+		res := runLocal(t, f, in)
+		if res.Status != "SUCCEEDED" {
+			t.Fatalf("size %d: execution %s: %s: %s", tc.size, res.Status, res.Error, res.Cause)
+		}
+		var got contract.Summary
+		if err := json.Unmarshal(res.Output, &got); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s.ReserveOutput.Summary, got); diff != "" {
+			t.Errorf("size %d: execution output mismatch (-want +got):\n%s", tc.size, diff)
+		}
+		if c, p := f.calls["convert"], f.calls["plan"]; tc.convert != (c == 1 && p == 0) || !tc.convert && (c != 0 || p != 1) {
+			t.Errorf("size %d: Convert ran %d times, Plan %d; want convert=%v", tc.size, c, p, tc.convert)
+		}
 	}
 }
 

@@ -35,13 +35,16 @@ var Placeholders = []string{
 	"parse_max_concurrency",
 	"send_max_concurrency",
 	"execution_timeout_seconds",
+	"small_object_bytes",
 }
 
-// TaskStates maps each Task state to the function it invokes. Map
+// TaskStates maps each Task state to the function it invokes (Convert is
+// the sender function's whole-object mode, for small objects). Map
 // iterations run ParseChunk (in Parse) and SendChunk (in SendStream, itself
 // an iteration of Send). scripts/sfn-local.mjs takes a Task-state-to-endpoint
 // mapping keyed by these names.
 var TaskStates = map[string]string{
+	"Convert":    "sender",
 	"Plan":       "splitter",
 	"ParseChunk": "parser",
 	"Reserve":    "allocator",
@@ -98,7 +101,7 @@ func Render(vars map[string]string) ([]byte, error) {
 
 // LocalVars returns variables for local runs and tests: Lambda ARNs of
 // functions named flowlogs2netflow-<fn> in account 123456789012, us-east-1,
-// and small concurrency limits.
+// small concurrency limits, and a 64 KiB small-object threshold.
 func LocalVars() map[string]string {
 	arn := func(fn string) string {
 		return "arn:aws:lambda:us-east-1:123456789012:function:flowlogs2netflow-" + fn
@@ -111,5 +114,6 @@ func LocalVars() map[string]string {
 		"parse_max_concurrency":     "4",
 		"send_max_concurrency":      "2",
 		"execution_timeout_seconds": "3600",
+		"small_object_bytes":        "65536",
 	}
 }

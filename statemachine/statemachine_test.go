@@ -210,8 +210,18 @@ func TestFlowWithoutCatch(t *testing.T) {
 	d := definition(t)
 	top := d["States"].(map[string]any)
 	flow := []string{"Plan", "CheckDuplicate", "Parse", "Reserve", "Send", "Summary", "Done"}
-	if d["StartAt"] != flow[0] {
-		t.Errorf("StartAt = %v", d["StartAt"])
+	if d["StartAt"] != "Route" {
+		t.Errorf("StartAt = %v, want Route", d["StartAt"])
+	}
+	// Route: a small object to Convert, which ends the execution; every
+	// other to Plan.
+	route := top["Route"].(map[string]any)
+	if route["Type"] != "Choice" || route["Default"] != "Plan" || len(route["Choices"].([]any)) != 1 ||
+		route["Choices"].([]any)[0].(map[string]any)["Next"] != "Convert" {
+		t.Errorf("Route = %v", route)
+	}
+	if cv := top["Convert"].(map[string]any); cv["Type"] != "Task" || cv["Next"] != "Done" {
+		t.Errorf("Convert = %v, want a Task to Done", cv)
 	}
 	for i, name := range flow[:len(flow)-1] {
 		st := top[name].(map[string]any)
@@ -234,7 +244,7 @@ func TestFlowWithoutCatch(t *testing.T) {
 	if ap := top["AlreadyProcessed"].(map[string]any); ap["Type"] != "Pass" || ap["Next"] != "Done" {
 		t.Errorf("AlreadyProcessed = %v, want a Pass to Done", ap)
 	}
-	reached := map[string]bool{"AlreadyProcessed": true}
+	reached := map[string]bool{"AlreadyProcessed": true, "Route": true, "Convert": true}
 	for _, n := range flow {
 		reached[n] = true
 	}
@@ -368,6 +378,12 @@ func dataFlow(t *testing.T, input contract.ExecutionInput, plan contract.PlanOut
 		t.Fatalf("Plan.Parameters: %v", err)
 	}
 	strictEqual(t, "Plan input", got, contract.PlanInput{ExecutionID: s.ExecutionID, ExecutionName: s.ExecutionName, Input: input})
+	// Convert (a small object) gets the same PlanInput.
+	got, err = payload(st["Convert"]["Parameters"], state, ctx)
+	if err != nil {
+		t.Fatalf("Convert.Parameters: %v", err)
+	}
+	strictEqual(t, "Convert input", got, contract.PlanInput{ExecutionID: s.ExecutionID, ExecutionName: s.ExecutionName, Input: input})
 	state, err = applyResultPath(resultPath(st["Plan"]), state, mustAny(t, plan))
 	if err != nil {
 		t.Fatal(err)

@@ -142,11 +142,32 @@ data "aws_iam_policy_document" "sender" {
   }
 
   # Send progress records (items "send|..." in the sequence table): a
-  # retried or redriven send resumes where the last attempt stopped.
+  # retried or redriven send resumes where the last attempt stopped. The
+  # Convert step (a small object in one invocation) also claims the object
+  # version and reserves sequence numbers in the same table.
   statement {
-    sid       = "SendProgress"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    sid       = "SequenceTable"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.sequence.arn]
+  }
+
+  # Convert reads the flow-log object as the splitter and the parser do.
+  statement {
+    sid       = "ReadFlowLogs"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = [local.flow_log_objects_arn]
+  }
+
+  statement {
+    sid       = "ListFlowLogPrefix"
+    actions   = ["s3:ListBucket"]
+    resources = [local.flow_log_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.flow_log_key_prefix}*"]
+    }
   }
 
   # Lambda creates and deletes the sender's Hyperplane ENIs with the

@@ -98,7 +98,18 @@ locals {
       FL2NF_SENDER_TIMEOUT_SECONDS = tostring(var.sender_timeout)
       FL2NF_LOG_LEVEL              = var.log_level
     }
+    # The sender also runs Convert (Plan, Parse, Reserve and Send of a
+    # small object in one invocation), so it reads what those steps read.
     sender = {
+      FL2NF_RECEIVERS                = join(",", var.receivers)
+      FL2NF_FORMAT                   = var.log_format
+      FL2NF_STAGING_PREFIX           = var.staging_prefix
+      FL2NF_CHUNK_SIZE               = tostring(var.chunk_size_bytes)
+      FL2NF_SMALL_OBJECT_BYTES       = tostring(var.small_object_bytes)
+      FL2NF_MAX_CHUNKS               = tostring(var.max_chunks)
+      FL2NF_ADDRESS_MODE             = var.address_mode
+      FL2NF_MAX_LINE_BYTES           = tostring(var.max_line_bytes)
+      FL2NF_SENDER_TIMEOUT_SECONDS   = tostring(var.sender_timeout)
       FL2NF_SEQUENCE_TABLE           = aws_dynamodb_table.sequence.name
       FL2NF_STAGING_BUCKET           = local.staging_bucket_name
       FL2NF_TEMPLATE_REFRESH_PACKETS = tostring(var.template_refresh_packets)

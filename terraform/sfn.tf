@@ -27,6 +27,7 @@ resource "aws_sfn_state_machine" "this" {
     parse_max_concurrency     = var.parse_max_concurrency
     send_max_concurrency      = var.send_max_concurrency
     execution_timeout_seconds = var.execution_timeout_seconds
+    small_object_bytes        = var.small_object_bytes
   })
 
   logging_configuration {

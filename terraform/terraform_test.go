@@ -203,6 +203,7 @@ func TestWiring(t *testing.T) {
 		tasks = append(tasks, fn)
 	}
 	sort.Strings(tasks)
+	tasks = slices.Compact(tasks) // the sender runs SendChunk and Convert
 	if diff := cmp.Diff(tasks, names); diff != "" {
 		t.Errorf("functions (-statemachine.TaskStates +local.function_settings):\n%s", diff)
 	}
@@ -307,7 +308,8 @@ var Env = map[string][]string{
 		"FL2NF_SEQUENCE_TABLE", "FL2NF_SMALL_OBJECT_BYTES", "FL2NF_STAGING_BUCKET", "FL2NF_STAGING_PREFIX"},
 	"parser":    {"FL2NF_ADDRESS_MODE", "FL2NF_LOG_LEVEL", "FL2NF_MAX_LINE_BYTES", "FL2NF_STAGING_BUCKET"},
 	"allocator": {"FL2NF_LOG_LEVEL", "FL2NF_SENDER_TIMEOUT_SECONDS", "FL2NF_SEQUENCE_TABLE", "FL2NF_STAGING_BUCKET"},
-	"sender":    {"FL2NF_LOG_LEVEL", "FL2NF_SEQUENCE_TABLE", "FL2NF_STAGING_BUCKET", "FL2NF_TEMPLATE_REFRESH_PACKETS", "FL2NF_TEMPLATE_REFRESH_SECONDS"},
+	"sender": {"FL2NF_ADDRESS_MODE", "FL2NF_CHUNK_SIZE", "FL2NF_FORMAT", "FL2NF_LOG_LEVEL", "FL2NF_MAX_CHUNKS", "FL2NF_MAX_LINE_BYTES",
+		"FL2NF_RECEIVERS", "FL2NF_SENDER_TIMEOUT_SECONDS", "FL2NF_SEQUENCE_TABLE", "FL2NF_SMALL_OBJECT_BYTES", "FL2NF_STAGING_BUCKET", "FL2NF_STAGING_PREFIX", "FL2NF_TEMPLATE_REFRESH_PACKETS", "FL2NF_TEMPLATE_REFRESH_SECONDS"},
 }
 
 // TestEnvironment: each function gets exactly its variables, and README.md

@@ -1,26 +1,37 @@
 // Command sender is the Send step's Lambda: it streams one staging object
 // to one receiver over UDP with its reserved sequence numbers, recording its
 // progress in the sequence table so that a retry or a redrive resumes where
-// the last attempt stopped. It runs in the VPC next to the collectors.
+// the last attempt stopped. It also runs the Convert step, the whole
+// workflow in process for an object below the small-object threshold. It
+// runs in the VPC next to the collectors.
 package main
 
 import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/config"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/dedup"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/handler"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/progress/dynamoprogress"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/dynamoseq"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
 )
 
 func main() {
 	ctx := context.Background()
-	cfg, err := config.FromEnv(os.Getenv, config.Need{Staging: true, SequenceTable: true})
+	cfg, err := config.FromEnv(os.Getenv, config.Need{Receivers: true, Staging: true, SequenceTable: true})
+	if err != nil {
+		fail("configuration", err)
+	}
+	mode, err := flowlog.ParseAddressMode(cfg.AddressMode)
 	if err != nil {
 		fail("configuration", err)
 	}
@@ -29,13 +40,40 @@ func main() {
 		fail("aws configuration", err)
 	}
 	s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
-	h := &handler.Sender{
+	db := dynamodb.NewFromConfig(awsCfg)
+	send := &handler.Sender{
 		Staging:          &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
 		TemplatePackets:  cfg.TemplatePackets,
 		TemplateInterval: cfg.TemplateInterval,
-		Progress:         &dynamoprogress.Store{DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.SequenceTable},
+		Progress:         &dynamoprogress.Store{DB: db, Table: cfg.SequenceTable},
 	}
-	lambda.Start(h.Handle)
+
+	// Convert: the same steps with staging in the function's /tmp.
+	local := staging.Dir{Root: filepath.Join(os.TempDir(), "fl2nf-staging")}
+	dd, err := dedup.New(db, cfg.SequenceTable, dedup.Options{})
+	if err != nil {
+		fail("duplicate claims", err)
+	}
+	split, err := handler.NewSplitter(s3c, local, dd, cfg)
+	if err != nil {
+		fail("configuration", err)
+	}
+	seqs, err := dynamoseq.New(db, cfg.SequenceTable, dynamoseq.Options{})
+	if err != nil {
+		fail("sequence store", err)
+	}
+	fn := &handler.SenderFunction{
+		Send: send,
+		Convert: &handler.Converter{
+			Splitter: split,
+			Parser: &handler.Parser{S3: s3c, Staging: local, AddressMode: mode, MaxLineBytes: int(cfg.MaxLineBytes),
+				Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))},
+			Allocator: &handler.Allocator{Store: seqs, Staging: local, SenderTimeout: cfg.SenderTimeout},
+			Sender:    send,
+			Staging:   local,
+		},
+	}
+	lambda.Start(fn.Handle)
 }
 
 func fail(what string, err error) {

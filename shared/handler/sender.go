@@ -84,11 +84,17 @@ const DefaultStopMargin = 10 * time.Second
 // idempotent and resumable: a chunk recorded done is not sent again, and a
 // retry after a partial send goes on after the last datagram recorded.
 func (s *Sender) Handle(ctx context.Context, in contract.SendInput) (contract.SendOutput, error) {
-	out, err := s.handle(ctx, in)
+	return s.HandleWith(ctx, s.Staging, in)
+}
+
+// HandleWith is Handle reading the frames from st (the Convert step's local
+// staging) instead of s.Staging.
+func (s *Sender) HandleWith(ctx context.Context, st staging.Store, in contract.SendInput) (contract.SendOutput, error) {
+	out, err := s.handle(ctx, st, in)
 	return out, failed("Send", in.Object.URI(), err)
 }
 
-func (s *Sender) handle(ctx context.Context, in contract.SendInput) (contract.SendOutput, error) {
+func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendInput) (contract.SendOutput, error) {
 	start := time.Now()
 	out := contract.SendOutput{Chunk: in.Chunk, Receiver: in.Receiver}
 	target, err := in.Target()
@@ -122,7 +128,7 @@ func (s *Sender) handle(ctx context.Context, in contract.SendInput) (contract.Se
 		Receiver:        rc,
 		Key:             in.StagingKey(),
 		Range:           seq.Range{First: in.First, Count: in.Count},
-		Staging:         s.Staging,
+		Staging:         st,
 		Conn:            conn,
 		Now:             s.Now,
 		Progress:        s.Progress,
