@@ -87,7 +87,7 @@ type fakeLambdas struct {
 	// (sfn-local.mjs --concurrent SendChunk), each taking sendDelay.
 	concurrentSend bool
 	sendDelay      func(chunk int) time.Duration
-	definition     string // rendered definition file; "" renders LocalVars
+	definition     string                  // rendered definition file; "" renders LocalVars
 	input          contract.ExecutionInput // the execution input (set by runLocal)
 
 	mu       sync.Mutex
