@@ -38,6 +38,97 @@ resource "aws_cloudwatch_metric_alarm" "sfn" {
   tags                = var.tags
 }
 
+# Silence: flow logs arrive every few minutes, so an hour without any
+# execution means the input is broken (EventBridge notifications off on an
+# existing bucket, the rule disabled, the flow log deleted). Missing data is
+# breaching: a state machine that never ran has no datapoints at all.
+resource "aws_cloudwatch_metric_alarm" "idle" {
+  count = var.create_alarms && var.idle_alarm_minutes != null ? 1 : 0
+
+  alarm_name          = "${var.name}-no-executions"
+  alarm_description   = "No execution started for ${coalesce(var.idle_alarm_minutes, 0)} minutes: check that the flow-log bucket sends EventBridge notifications (enable_bucket_eventbridge_notification, or the bucket's own setting), that the rule ${aws_cloudwatch_event_rule.object_created.name} is enabled and that the flow log still delivers."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsStarted"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = max(1, floor(coalesce(var.idle_alarm_minutes, 5) / 5))
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# Every failed, timed-out or aborted execution as its own notification, with
+# its name and console link (the ExecutionsFailed alarm only says that some
+# failed). "Step Functions Execution Status Change" events go to the default
+# bus; their delivery is best effort, hence the metric alarms as well
+# (EventBridge "Step Functions events",
+# https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-states.html).
+resource "aws_cloudwatch_event_rule" "execution_failed" {
+  count = var.create_alarms && local.alarm_topic_arn != null ? 1 : 0
+
+  name        = "${var.name}-execution-failed"
+  description = "flowlogs2netflow executions that failed, timed out or were aborted, to the alarm topic."
+  event_pattern = jsonencode({
+    source        = ["aws.states"]
+    "detail-type" = ["Step Functions Execution Status Change"]
+    detail = {
+      stateMachineArn = [aws_sfn_state_machine.this.arn]
+      status          = ["FAILED", "TIMED_OUT", "ABORTED"]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "execution_failed" {
+  count = var.create_alarms && local.alarm_topic_arn != null ? 1 : 0
+
+  rule = aws_cloudwatch_event_rule.execution_failed[0].name
+  arn  = local.alarm_topic_arn
+
+  input_transformer {
+    input_paths = {
+      name      = "$.detail.name"
+      status    = "$.detail.status"
+      execution = "$.detail.executionArn"
+    }
+    input_template = "\"flowlogs2netflow execution <name> <status>. https://${local.region}.console.aws.amazon.com/states/home?region=${local.region}#/v2/executions/details/<execution> - redrive it, or reprocess the object (docs/runbook.md).\""
+  }
+}
+
+# EventBridge publishes to the topic the module created; a topic passed in
+# alarm_sns_topic_arn needs the same statement in its own policy.
+data "aws_iam_policy_document" "alarm_topic" {
+  count = var.create_alarms && length(aws_sns_topic.alarms) > 0 ? 1 : 0
+
+  statement {
+    sid       = "ExecutionFailedEvents"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms[0].arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.execution_failed[0].arn]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alarms" {
+  count = var.create_alarms && length(aws_sns_topic.alarms) > 0 ? 1 : 0
+
+  arn    = aws_sns_topic.alarms[0].arn
+  policy = data.aws_iam_policy_document.alarm_topic[0].json
+}
+
 resource "aws_cloudwatch_metric_alarm" "dlq" {
   count = var.create_alarms ? 1 : 0
 

@@ -285,8 +285,20 @@ func TestWiring(t *testing.T) {
 	need(c.resources, "aws_s3_bucket_policy.staging")
 
 	// Monitoring.
-	for _, k := range []string{"aws_cloudwatch_metric_alarm.sfn", "aws_cloudwatch_metric_alarm.dlq", "aws_cloudwatch_metric_alarm.lambda_errors", "aws_cloudwatch_dashboard.this"} {
+	for _, k := range []string{"aws_cloudwatch_metric_alarm.sfn", "aws_cloudwatch_metric_alarm.dlq", "aws_cloudwatch_metric_alarm.lambda_errors", "aws_cloudwatch_dashboard.this",
+		"aws_cloudwatch_metric_alarm.idle", "aws_cloudwatch_event_rule.execution_failed", "aws_cloudwatch_event_target.execution_failed", "aws_sns_topic_policy.alarms"} {
 		need(c.resources, k)
+	}
+	// Silence alarms: no datapoint at all is the broken input it is for.
+	idle := c.source(need(c.resources, "aws_cloudwatch_metric_alarm.idle").Range())
+	for _, want := range []string{`"ExecutionsStarted"`, `"LessThanThreshold"`, `treat_missing_data  = "breaching"`} {
+		if !strings.Contains(idle, want) {
+			t.Errorf("aws_cloudwatch_metric_alarm.idle lacks %s", want)
+		}
+	}
+	// One notification per failed, timed-out or aborted execution.
+	if rule := c.source(need(c.resources, "aws_cloudwatch_event_rule.execution_failed").Range()); !strings.Contains(rule, `"FAILED", "TIMED_OUT", "ABORTED"`) || !strings.Contains(rule, "Step Functions Execution Status Change") {
+		t.Errorf("aws_cloudwatch_event_rule.execution_failed does not match failed executions:\n%s", rule)
 	}
 	if got := c.source(c.locals["sfn_alarms"].Expr.Range()); !strings.Contains(got, "ExecutionsFailed") || !strings.Contains(got, "ExecutionsTimedOut") {
 		t.Error("local.sfn_alarms lacks ExecutionsFailed or ExecutionsTimedOut")

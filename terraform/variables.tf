@@ -585,9 +585,20 @@ variable "event_max_retry_attempts" {
 ################################################################################
 
 variable "create_alarms" {
-  description = "Create CloudWatch alarms: failed and timed-out executions, dead-lettered events, function errors."
+  description = "Create CloudWatch alarms: failed and timed-out executions, dead-lettered events, function errors, no executions for idle_alarm_minutes; and, with an alarm topic, one notification per failed, timed-out or aborted execution (EventBridge)."
   type        = bool
   default     = true
+}
+
+variable "idle_alarm_minutes" {
+  description = "Alarm when no execution started for this many minutes (rounded down to 5-minute periods): the input is broken, e.g. EventBridge notifications off on an existing flow-log bucket. null: no such alarm."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.idle_alarm_minutes == null || try(var.idle_alarm_minutes >= 5 && var.idle_alarm_minutes <= 1440, false)
+    error_message = "idle_alarm_minutes must be between 5 and 1440, or null."
+  }
 }
 
 variable "create_sns_topic" {
