@@ -133,29 +133,107 @@ type Staging struct {
 	Client S3API
 	Bucket string
 	Prefix string
+	// PartSize is the part size of uploads from non-seekable readers
+	// (0: DefaultPartSize; at least 5 MiB on S3).
+	PartSize int
 }
 
 var _ staging.Store = (*Staging)(nil)
 
 func (s *Staging) key(k string) string { return s.Prefix + k }
 
-// Put uploads the object. The body is buffered so the SDK can compute its
-// checksum over a seekable reader.
+// DefaultPartSize is the part size of a staging upload: the memory one
+// Put holds, whatever the object's size (S3 takes parts of 5 MiB to
+// 5 GiB, the last one smaller; at most 10,000 parts, so 78 GiB).
+const DefaultPartSize = 8 << 20
+
+// MultipartAPI is what Put needs beyond S3API for objects above one part.
+type MultipartAPI interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	UploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.Options)) (*s3.UploadPartOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+}
+
+// Put uploads the object. A seekable body goes up in one PutObject; any
+// other is read one part at a time (PartSize, DefaultPartSize when 0): a
+// body shorter than one part is one PutObject, any other a multipart
+// upload, which S3 shows only once it is complete (and aborts on error),
+// so memory stays at one part per Put.
 func (s *Staging) Put(ctx context.Context, key string, r io.Reader) error {
-	var body io.ReadSeeker
-	switch v := r.(type) {
-	case io.ReadSeeker:
-		body = v
-	default:
-		b, err := io.ReadAll(r)
-		if err != nil {
-			return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, s.key(key), err)
-		}
-		body = bytes.NewReader(b)
+	k := s.key(key)
+	if rs, ok := r.(io.ReadSeeker); ok {
+		return s.putObject(ctx, k, rs)
 	}
-	_, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(s.key(key)), Body: body})
+	size := s.PartSize
+	if size <= 0 {
+		size = DefaultPartSize
+	}
+	buf := make([]byte, size)
+	n, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return s.putObject(ctx, k, bytes.NewReader(buf[:n]))
+	}
 	if err != nil {
-		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, s.key(key), err)
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, k, err)
+	}
+	mp, ok := s.Client.(MultipartAPI)
+	if !ok {
+		rest, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, k, err)
+		}
+		return s.putObject(ctx, k, bytes.NewReader(append(buf, rest...)))
+	}
+	up, err := mp.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(s.Bucket), Key: aws.String(k)})
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, k, err)
+	}
+	if err := s.uploadParts(ctx, mp, k, up.UploadId, r, buf); err != nil {
+		// The parts stored so far are billed until aborted.
+		mp.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: aws.String(s.Bucket), Key: aws.String(k), UploadId: up.UploadId})
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, k, err)
+	}
+	return nil
+}
+
+// uploadParts uploads buf (a full first part) and the rest of r.
+func (s *Staging) uploadParts(ctx context.Context, mp MultipartAPI, key string, id *string, r io.Reader, buf []byte) error {
+	var parts []types.CompletedPart
+	n, last := len(buf), false
+	for num := int32(1); ; num++ {
+		if num > 10_000 {
+			return errors.New("more than 10,000 parts")
+		}
+		out, err := mp.UploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), UploadId: id,
+			PartNumber: aws.Int32(num), Body: bytes.NewReader(buf[:n])})
+		if err != nil {
+			return fmt.Errorf("part %d: %w", num, err)
+		}
+		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num),
+			ChecksumCRC32: out.ChecksumCRC32, ChecksumCRC32C: out.ChecksumCRC32C, ChecksumCRC64NVME: out.ChecksumCRC64NVME,
+			ChecksumSHA1: out.ChecksumSHA1, ChecksumSHA256: out.ChecksumSHA256})
+		if last {
+			break
+		}
+		n, err = io.ReadFull(r, buf)
+		if err == io.EOF {
+			break
+		}
+		if err == io.ErrUnexpectedEOF {
+			last = true
+		} else if err != nil {
+			return err
+		}
+	}
+	_, err := mp.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), UploadId: id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts}})
+	return err
+}
+
+func (s *Staging) putObject(ctx context.Context, key string, body io.ReadSeeker) error {
+	if _, err := s.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key), Body: body}); err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", s.Bucket, key, err)
 	}
 	return nil
 }

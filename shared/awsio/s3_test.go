@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -151,4 +154,81 @@ func (w *dropAfter) Write(p []byte) (int, error) {
 	}
 	w.left -= len(p)
 	return w.ResponseWriter.Write(p)
+}
+
+// TestStagingPutParts: a body that cannot seek (the parser's pipe) goes up
+// one part at a time: less than one part is a single PutObject, more a
+// multipart upload of PartSize parts (an exact multiple ends without an
+// empty part); a body that fails midway aborts the upload and leaves no
+// object.
+func TestStagingPutParts(t *testing.T) {
+	var mu sync.Mutex
+	reqs := map[string]int{}
+	srv := fakes3.StartWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			q := r.URL.Query()
+			op := r.Method
+			switch {
+			case q.Has("uploads"):
+				op = "create"
+			case q.Has("partNumber"):
+				op = "part"
+			case q.Has("uploadId") && r.Method == http.MethodPost:
+				op = "complete"
+			case q.Has("uploadId") && r.Method == http.MethodDelete:
+				op = "abort"
+			}
+			mu.Lock()
+			reqs[op]++
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+		})
+	}, "stage")
+	const part = 5 << 20
+	st := &awsio.Staging{Client: srv.Client, Bucket: "stage", PartSize: part}
+	for _, tc := range []struct {
+		size  int
+		parts int
+	}{{part - 1, 0}, {part, 1}, {2 * part, 2}, {2*part + 17, 3}} {
+		clear(reqs)
+		body := make([]byte, tc.size)
+		for i := range body {
+			body[i] = byte(i * 7)
+		}
+		key := fmt.Sprintf("p%d", tc.size)
+		if err := st.Put(t.Context(), key, io.MultiReader(bytes.NewReader(body))); err != nil {
+			t.Fatalf("%d bytes: %v", tc.size, err)
+		}
+		rc, err := st.Open(t.Context(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%d bytes: read back %d bytes, %v", tc.size, len(got), err)
+		}
+		want := map[string]int{"PUT": 1}
+		if tc.parts > 0 {
+			want = map[string]int{"create": 1, "part": tc.parts, "complete": 1}
+		}
+		want["GET"] = 1
+		mu.Lock()
+		if fmt.Sprint(reqs) != fmt.Sprint(want) {
+			t.Errorf("%d bytes: requests %v, want %v", tc.size, reqs, want)
+		}
+		mu.Unlock()
+	}
+
+	clear(reqs)
+	broken := io.MultiReader(bytes.NewReader(make([]byte, part+100)), iotest.ErrReader(errors.New("parse aborted")))
+	if err := st.Put(t.Context(), "broken", broken); err == nil || !strings.Contains(err.Error(), "parse aborted") {
+		t.Fatalf("broken body: %v", err)
+	}
+	if reqs["abort"] != 1 {
+		t.Errorf("broken body: requests %v, want an abort", reqs)
+	}
+	if _, err := st.Open(t.Context(), "broken"); !errors.Is(err, staging.ErrNotFound) {
+		t.Errorf("broken body left an object: %v", err)
+	}
 }
