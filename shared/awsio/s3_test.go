@@ -3,8 +3,8 @@ package awsio_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
