@@ -155,7 +155,14 @@ func TestErrorNames(t *testing.T) {
 // the recommended Lambda service errors and RetryableError with
 // exponential backoff and full jitter.
 func TestRetryPolicy(t *testing.T) {
-	recommended := lambdaErrors[:7] // all but Lambda.Unknown
+	// AWS's recommended Lambda retrier, all but Lambda.Unknown, with
+	// throttling in a retrier of its own that waits much longer.
+	var recommended []string
+	for _, e := range lambdaErrors {
+		if e != "Lambda.Unknown" && e != "Lambda.TooManyRequestsException" {
+			recommended = append(recommended, e)
+		}
+	}
 	for name, st := range allStates(t, definition(t)) {
 		if st["Type"] != "Task" {
 			if _, ok := st["Retry"]; ok && st["Type"] != "Map" {
@@ -164,7 +171,7 @@ func TestRetryPolicy(t *testing.T) {
 			continue
 		}
 		retry, _ := st["Retry"].([]any)
-		var lambdaRetrier, retryable bool
+		var lambdaRetrier, retryable, throttle bool
 		for i, r := range retry {
 			r := r.(map[string]any)
 			var names []string
@@ -189,12 +196,28 @@ func TestRetryPolicy(t *testing.T) {
 			if slices.Equal(names, []string{"RetryableError"}) && backoff {
 				retryable = true
 			}
+			// Throttles wait out a burst: the longest wait sum of the
+			// retrier, without jitter, is at least half an hour.
+			if slices.Equal(names, []string{"Lambda.TooManyRequestsException"}) && backoff {
+				wait, d := 0.0, r["IntervalSeconds"].(float64)
+				for range int(attempts) {
+					wait += min(d, r["MaxDelaySeconds"].(float64))
+					d *= r["BackoffRate"].(float64)
+				}
+				throttle = wait >= 1800
+				if !throttle {
+					t.Errorf("%s: throttles are retried for at most %.0f s", name, wait)
+				}
+			}
 		}
 		if !lambdaRetrier {
 			t.Errorf("%s: no retrier for exactly %v with backoff and full jitter", name, recommended)
 		}
 		if !retryable {
 			t.Errorf("%s: no retrier for RetryableError with backoff and full jitter", name)
+		}
+		if !throttle {
+			t.Errorf("%s: no retrier for Lambda.TooManyRequestsException alone, with backoff", name)
 		}
 	}
 }

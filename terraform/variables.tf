@@ -391,7 +391,7 @@ variable "sender_timeout" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function, keyed by splitter, parser, allocator or sender; functions not listed use the unreserved pool."
+  description = "Reserved concurrent executions per function, keyed by splitter, parser, allocator or sender; functions not listed use the unreserved pool. Reserving caps the function and guarantees it that much of the account's concurrency (AWS requires 100 to stay unreserved): e.g. { sender = 50 } caps parallel sends and keeps a wave of flow logs from starving the account's other functions; a throttled step waits (retried up to about an hour) instead of failing."
   type        = map(number)
   default     = {}
 
