@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -41,11 +42,22 @@ func main() {
 	}
 	s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
 	db := dynamodb.NewFromConfig(awsCfg)
+	seqs, err := dynamoseq.New(db, cfg.SequenceTable, dynamoseq.Options{})
+	if err != nil {
+		fail("sequence store", err)
+	}
 	send := &handler.Sender{
 		Staging:          &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
 		TemplatePackets:  cfg.TemplatePackets,
 		TemplateInterval: cfg.TemplateInterval,
 		Progress:         &dynamoprogress.Store{DB: db, Table: cfg.SequenceTable},
+		// Each exporter's ranges go in reservation order, across
+		// executions; a range unsent for longer than a sender invocation
+		// plus 5 minutes belongs to a stopped execution and is given up.
+		Order: seqs,
+	}
+	if cfg.SenderTimeout > 0 {
+		send.Stall = cfg.SenderTimeout + 5*time.Minute
 	}
 
 	// Convert: the same steps with staging in the function's /tmp.
@@ -57,10 +69,6 @@ func main() {
 	split, err := handler.NewSplitter(s3c, local, dd, cfg)
 	if err != nil {
 		fail("configuration", err)
-	}
-	seqs, err := dynamoseq.New(db, cfg.SequenceTable, dynamoseq.Options{})
-	if err != nil {
-		fail("sequence store", err)
 	}
 	fn := &handler.SenderFunction{
 		Send: send,

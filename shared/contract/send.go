@@ -52,6 +52,12 @@ type SendOutput struct {
 	Bytes uint64 `json:"b"`
 	// DurationMS is the wall time of the send, pacing included.
 	DurationMS int64 `json:"ms"`
+	// Late: the exporter had already sent past this chunk's numbers (its
+	// range was given up, or a redrive came late): they went out of order.
+	Late bool `json:"late,omitempty"`
+	// Skipped counts the exporter's values this send gave up before it
+	// went: ranges of other executions left unsent for the stall time.
+	Skipped uint64 `json:"skipped,omitempty"`
 }
 
 // The state document between steps. The ASL's ResultPaths build it:

@@ -36,7 +36,8 @@ func classify(err error) error {
 	}
 	var inv *sfnerr.InvalidInputError
 	var ret *sfnerr.RetryableError
-	if errors.As(err, &inv) || errors.As(err, &ret) {
+	var busy *sfnerr.ExporterBusyError
+	if errors.As(err, &inv) || errors.As(err, &ret) || errors.As(err, &busy) {
 		return err
 	}
 	switch {
@@ -88,6 +89,10 @@ func failed(step, object string, err error) error {
 	var inv *sfnerr.InvalidInputError
 	if errors.As(err, &inv) {
 		return &sfnerr.InvalidInputError{Err: fmt.Errorf("%s%w", prefix, err)}
+	}
+	var busy *sfnerr.ExporterBusyError
+	if errors.As(err, &busy) {
+		return &sfnerr.ExporterBusyError{Err: fmt.Errorf("%s%w", prefix, err)}
 	}
 	return &sfnerr.RetryableError{Err: fmt.Errorf("%s%w", prefix, err)}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/udp"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/wait"
 )
 
 // Sender is the Send step. It keeps one socket per receiver across warm
@@ -42,6 +43,14 @@ type Sender struct {
 	// StopMargin: a send stops this long before the invocation's deadline
 	// (0: DefaultStopMargin).
 	StopMargin time.Duration
+	// Order, when set, sends each exporter's ranges in the order they were
+	// reserved, across executions: a chunk waits (up to MaxWait, then
+	// ExporterBusyError, which Step Functions retries) until every earlier
+	// range of its exporter was sent, and ranges left unsent for Stall are
+	// given up (0: DefaultMaxWait, DefaultStall).
+	Order   seq.Order
+	MaxWait time.Duration
+	Stall   time.Duration
 
 	mu    sync.Mutex
 	conns map[string]*udp.Conn
@@ -72,6 +81,19 @@ func (s *Sender) drop(ctx context.Context, r receiver.Receiver) {
 		delete(s.conns, r.URL)
 	}
 }
+
+// DefaultMaxWait is how long a send waits in one invocation for its
+// exporter's earlier ranges before it returns ExporterBusyError.
+const DefaultMaxWait = 20 * time.Second
+
+// DefaultStall is how long an exporter's watermark may stand still before
+// the ranges below a waiting send are given up: longer than a sender
+// invocation (900 s at most) plus the retries of a failing chunk, so only
+// the ranges of executions that stopped are given up.
+const DefaultStall = 20 * time.Minute
+
+// orderPoll is how often a waiting send reads the watermark (1 RCU each).
+const orderPoll = 250 * time.Millisecond
 
 // DefaultStopMargin is how long before the Lambda's deadline a send stops,
 // records its progress and fails as retryable, so that the retry resumes
@@ -124,6 +146,18 @@ func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendI
 		at := dl.Add(-margin)
 		stop = func() bool { return time.Now().After(at) }
 	}
+	var turn, sentFn func(context.Context) error
+	var late bool
+	var skipped uint64
+	if s.Order != nil {
+		exporter := rc.Exporter()
+		turn = func(ctx context.Context) error {
+			tu, err := s.waitTurn(ctx, exporter, in.First)
+			late, skipped = tu.Late, tu.Skipped
+			return err
+		}
+		sentFn = func(ctx context.Context) error { return s.Order.Sent(ctx, exporter, in.First, in.Count) }
+	}
 	res, err := pipeline.Send(ctx, pipeline.SendInput{
 		Receiver:        rc,
 		Key:             in.StagingKey(),
@@ -135,6 +169,8 @@ func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendI
 		ProgressKey:     progress.Key{Execution: in.ExecutionID, Chunk: in.Chunk, Receiver: in.Receiver},
 		CheckpointEvery: s.CheckpointEvery,
 		Stop:            stop,
+		Turn:            turn,
+		Sent:            sentFn,
 	})
 	if err != nil {
 		s.drop(ctx, rc)
@@ -149,6 +185,7 @@ func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendI
 	}
 	out.Datagrams = res.Datagrams
 	out.Bytes = res.Bytes
+	out.Late, out.Skipped = late, skipped
 	out.DurationMS = time.Since(start).Milliseconds()
 	if !res.Recorded {
 		emit("sender", in.Object.URI(), []string{emf.DimReceiver, in.Receiver}, func(l *emf.Logger) {
@@ -158,6 +195,34 @@ func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendI
 	}
 	emitDuration("sender", "send", in.Object.URI(), start)
 	return out, nil
+}
+
+// waitTurn polls the exporter's send order until the range at first may
+// go, for at most MaxWait (and never past the invocation's stop margin).
+func (s *Sender) waitTurn(ctx context.Context, exporter string, first uint64) (seq.Turn, error) {
+	maxWait, stall := s.MaxWait, s.Stall
+	if maxWait <= 0 {
+		maxWait = DefaultMaxWait
+	}
+	if stall <= 0 {
+		stall = DefaultStall
+	}
+	until := time.Now().Add(maxWait)
+	if dl, ok := ctx.Deadline(); ok && dl.Add(-2*s.margin()).Before(until) {
+		until = dl.Add(-2 * s.margin())
+	}
+	for {
+		tu, err := s.Order.Turn(ctx, exporter, first, stall)
+		if err != nil || tu.Go {
+			return tu, err
+		}
+		if time.Now().After(until) {
+			return tu, &sfnerr.ExporterBusyError{Err: fmt.Errorf("exporter %s has sent up to %d; this chunk starts at %d: waiting for the earlier ranges (reserved by other executions) to be sent", exporter, tu.Next, first)}
+		}
+		if err := wait.Sleep(ctx, orderPoll); err != nil {
+			return tu, err
+		}
+	}
 }
 
 func (s *Sender) margin() time.Duration {

@@ -33,6 +33,12 @@ type SendInput struct {
 	ProgressKey     progress.Key
 	CheckpointEvery int         // 0: DefaultCheckpointEvery
 	Stop            func() bool // asked before each datagram (nil: never)
+	// Turn, when set, is called before anything is sent (not for a send
+	// recorded done): it returns once the send may go, in the exporter's
+	// order. Sent is called once the send is recorded done (also for one
+	// found done: an earlier attempt may have stopped before calling it).
+	Turn func(context.Context) error
+	Sent func(context.Context) error
 }
 
 // DefaultCheckpointEvery is how many datagrams go out between two progress
@@ -71,10 +77,20 @@ func Send(ctx context.Context, in SendInput) (SendResult, error) {
 		if rec.Done {
 			out.Result, out.Resumed, out.Recorded = rec.Sent, rec.Sent.Datagrams, true
 			// A retry after the first attempt recorded done but before it
-			// deleted: finish the cleanup.
+			// moved the send order or deleted: finish those.
+			if in.Sent != nil {
+				if err := in.Sent(ctx); err != nil {
+					return out, err
+				}
+			}
 			return out, in.Staging.Delete(ctx, in.Key)
 		}
 		out.Resumed = rec.Sent.Datagrams
+	}
+	if in.Turn != nil {
+		if err := in.Turn(ctx); err != nil {
+			return out, err
+		}
 	}
 	rc, err := in.Staging.Open(ctx, in.Key)
 	if errors.Is(err, staging.ErrNotFound) && in.Progress != nil {
@@ -118,6 +134,11 @@ func Send(ctx context.Context, in SendInput) (SendResult, error) {
 	if in.Progress != nil {
 		rec.Prev, rec.Sent, rec.Done = rec.Sent, res, true
 		if err := in.Progress.Put(ctx, in.ProgressKey, rec); err != nil {
+			return out, err
+		}
+	}
+	if in.Sent != nil {
+		if err := in.Sent(ctx); err != nil {
 			return out, err
 		}
 	}

@@ -197,3 +197,35 @@ type transientError struct{ err error }
 func (e *transientError) Error() string        { return e.err.Error() }
 func (e *transientError) Unwrap() error        { return e.err }
 func (e *transientError) Is(target error) bool { return target == ErrTransient }
+
+// Turn says whether the range that starts at a given counter value may be
+// sent now (Order.Turn).
+type Turn struct {
+	// Go: every value below the range's first was sent or given up, none
+	// at or above it: sending now keeps the exporter's numbers in order.
+	Go bool
+	// Next is the first value not yet sent (the exporter's watermark).
+	Next uint64
+	// Late: Next is already past the range's first (the range was given up
+	// as abandoned, or a late retry): sending it now puts its numbers out
+	// of order at the collectors, but loses nothing.
+	Late bool
+	// Skipped counts the values this call gave up: a range reserved but not
+	// sent for longer than the stall time (its execution failed). The
+	// collectors count them as lost.
+	Skipped uint64
+}
+
+// Order makes the sends of one exporter follow its reservation order across
+// processes: the range that starts at first may go once every value below
+// it has been sent. Ranges are reported sent in reservation order, so the
+// watermark moves from range to range.
+type Order interface {
+	// Turn reads the exporter's watermark. When it is below first and has
+	// not moved for stall, the values below first are given up and the
+	// caller goes.
+	Turn(ctx context.Context, exporter string, first uint64, stall time.Duration) (Turn, error)
+	// Sent moves the watermark from first to first+n; it does nothing when
+	// the watermark is elsewhere (the range was late or given up).
+	Sent(ctx context.Context, exporter string, first, n uint64) error
+}

@@ -24,7 +24,16 @@ func (e *InvalidInputError) Unwrap() error { return e.Err }
 
 // Names lists the errorType names the handlers can return, for tests that
 // check the state machine's ErrorEquals.
-var Names = []string{"RetryableError", "InvalidInputError"}
+var Names = []string{"RetryableError", "InvalidInputError", "ExporterBusyError"}
+
+// ExporterBusyError is a send that must wait for another execution's
+// sends to the same exporter (reserved earlier) to finish, so that the
+// collector sees the exporter's numbers in order. Step Functions retries
+// it for longer than RetryableError.
+type ExporterBusyError struct{ Err error }
+
+func (e *ExporterBusyError) Error() string { return e.Err.Error() }
+func (e *ExporterBusyError) Unwrap() error { return e.Err }
 
 // Retryable wraps err as a RetryableError (nil stays nil).
 func Retryable(err error) error {

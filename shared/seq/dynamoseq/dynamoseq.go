@@ -448,6 +448,8 @@ func (s *Store) finish(ctx context.Context, exporter string, p pending) error {
 func (s *Store) create(ctx context.Context, exporter string) error {
 	item := s.key(exporter)
 	item[attrCtr] = &types.AttributeValueMemberL{Value: []types.AttributeValue{num(s.o.Start)}}
+	item[attrSent] = num(s.o.Start) // the send order starts with the counter
+	item[attrSentAt] = inum(s.o.Now().Unix())
 	_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
 		Item:                item,
