@@ -13,6 +13,8 @@
 //	pend  L  [N first, N n, S claim item pk, N at]: a reservation made but
 //	         not yet recorded in its claim item (absent between reservations)
 //	recent S  ",key,key,...,": the last 24 claims recorded (ClaimKey)
+//	sent, sent_at, skipped N  the send order (order.go): the first value
+//	         not yet sent, when it last moved, values given up
 //
 //	claim, one per (exporter, claim):
 //	pk          S  "claim|" + ClaimKey(exporter, claim)

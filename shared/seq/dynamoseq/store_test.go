@@ -88,7 +88,9 @@ func TestLayout(t *testing.T) {
 	reserve("exec-b", 1000)
 	at := seqtest.T0.Unix()
 	want := map[string]any{"pk": "S:" + exporter, "ctr": []any{"N:4294968298"},
-		"recent": "S:," + ClaimKey(exporter, "exec-a") + "," + ClaimKey(exporter, "exec-b") + ","}
+		"recent": "S:," + ClaimKey(exporter, "exec-a") + "," + ClaimKey(exporter, "exec-b") + ",",
+		// The send order starts where the counter does (order.go).
+		"sent": "N:4294967295", "sent_at": "N:" + strconv.FormatInt(at, 10)}
 	if diff := cmp.Diff(want, plainItem(getItem(t, db, table, exporter))); diff != "" {
 		t.Errorf("counter item (-want +got):\n%s", diff)
 	}
