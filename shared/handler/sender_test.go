@@ -290,3 +290,59 @@ func TestFailedNamesStepAndObject(t *testing.T) {
 		t.Error("failed(nil) != nil")
 	}
 }
+
+// TestSenderKilledMidChunk: a sender that dies mid-chunk without warning
+// (here its context is cancelled while it paces, so nothing after the last
+// periodic checkpoint is recorded, as with a crash) is retried by a new
+// one: the retry resends only what went out after the last checkpoint, at
+// most CheckpointEvery datagrams, with the same sequence numbers, and the
+// collector ends up with every datagram of the chunk. (Every failure that
+// leaves the process alive is exact: TestSenderResumes,
+// TestSenderStopsBeforeDeadline.)
+func TestSenderKilledMidChunk(t *testing.T) {
+	metricsOut = io.Discard
+	cp := startSeqCapture(t)
+	st := staging.Dir{Root: t.TempDir()}
+	url := fmt.Sprintf("ipfix://127.0.0.1:%d?domain=7&pps=2000", cp.port())
+	in, _ := stageChunk(t, st, url, 1, 30_000, 77)
+	prog := &progress.Memory{}
+	const every = 50
+	ctx, kill := context.WithCancel(t.Context())
+	go func() {
+		for {
+			cp.mu.Lock()
+			n := len(cp.seqs)
+			cp.mu.Unlock()
+			if n >= int(in.Frames)/2 {
+				kill()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	first := &Sender{Staging: st, Progress: prog, CheckpointEvery: every}
+	if _, err := first.Handle(ctx, in); err == nil {
+		t.Fatal("the killed send succeeded")
+	}
+	part := cp.take(t)
+	rec, _ := prog.Get(t.Context(), progress.Key{Execution: in.ExecutionID, Chunk: 1, Receiver: "r0"})
+	if rec.Done || rec.Sent.Datagrams%every != 0 || rec.Sent.Datagrams > uint64(len(part)) {
+		t.Fatalf("after the kill: record %+v, %d datagrams out", rec, len(part))
+	}
+	again := &Sender{Staging: st, Progress: prog, CheckpointEvery: every}
+	if _, err := again.Handle(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	rest := cp.take(t)
+	resent := uint64(len(part)) - rec.Sent.Datagrams
+	t.Logf("killed after %d of %d datagrams, last record at %d: %d sent twice", len(part), in.Frames, rec.Sent.Datagrams, resent)
+	if resent > every {
+		t.Errorf("%d datagrams sent twice, more than the %d between checkpoints", resent, every)
+	}
+	for i := range resent {
+		if rest[i] != part[rec.Sent.Datagrams+i] {
+			t.Fatalf("resent datagram %d has sequence %d, the first attempt sent %d", i, rest[i], part[rec.Sent.Datagrams+i])
+		}
+	}
+	checkOnce(t, "first attempt up to its last record + the retry", append(part[:rec.Sent.Datagrams:rec.Sent.Datagrams], rest...), 77, in.Count, in.Frames)
+}
