@@ -15,8 +15,8 @@ import (
 // one invocation of the sender function. Plan, Parse, Reserve and Send run
 // in process through the same four handlers, on the same contract
 // documents the state machine passes between them (built here as its
-// Parameters and ItemSelectors build them: the statemachine tests check
-// both against contract.Samples), with staging in a local directory. The
+// Parameters and ItemSelectors build them; the end-to-end test runs both
+// paths on the same stand-ins), with staging in a local directory. The
 // state machine routes an object here when its event says it is smaller
 // than the small-object threshold (one chunk), so that it costs one Lambda
 // invocation and three state transitions instead of at least five
