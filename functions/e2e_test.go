@@ -233,6 +233,9 @@ func setup(t *testing.T) *world {
 		"FL2NF_CHUNK_SIZE=2MiB",
 		"FL2NF_SMALL_OBJECT_BYTES=64KiB",
 		"FL2NF_TEMPLATE_REFRESH_PACKETS=50",
+		// For objects without a header line (the CloudWatch Logs payload);
+		// a header line overrides it.
+		"FL2NF_FORMAT="+flowlog.DefaultFormat.Header(),
 	)
 	bins := buildBootstraps(t, "splitter", "parser", "allocator", "sender")
 	w.fns = map[string]*lambdaFn{}
@@ -554,6 +557,78 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	}
 	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
 		t.Errorf("small object, nfdump -I: sequence failures %q", f)
+	}
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
+
+	// 4d. A CloudWatch Logs subscription payload as Firehose delivers it
+	// (one gzip member per record, JSON documents concatenated, a
+	// CONTROL_MESSAGE first): converted with the configured format, every
+	// event a record, the control event counted, exact at the collectors.
+	w.nf.Stop(t)
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
+	var textBuf bytes.Buffer
+	if _, err := flowgen.Write(&textBuf, flowgen.Options{Lines: 4000, Seed: 13, Header: true, RejectFraction: 0.1, Format: flowlog.DefaultFormat}); err != nil {
+		t.Fatal(err)
+	}
+	var withHeader bytes.Buffer
+	hz := gzip.NewWriter(&withHeader)
+	hz.Write(textBuf.Bytes())
+	hz.Close()
+	cwTruth := inputTruth(t, withHeader.Bytes())
+	events := strings.Split(strings.TrimSpace(textBuf.String()), "\n")[1:] // without the header
+	var cwObj bytes.Buffer
+	member := func(doc []byte) {
+		zw := gzip.NewWriter(&cwObj)
+		zw.Write(doc)
+		zw.Close()
+	}
+	member([]byte(`{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1700000000000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`))
+	for i := 0; i < len(events); i += 700 {
+		type event struct {
+			ID        string `json:"id"`
+			Timestamp int64  `json:"timestamp"`
+			Message   string `json:"message"`
+		}
+		doc := struct {
+			MessageType         string   `json:"messageType"`
+			Owner               string   `json:"owner"`
+			LogGroup            string   `json:"logGroup"`
+			LogStream           string   `json:"logStream"`
+			SubscriptionFilters []string `json:"subscriptionFilters"`
+			LogEvents           []event  `json:"logEvents"`
+		}{"DATA_MESSAGE", "123456789012", "vpc-flow-logs", "eni-0a1b2c3d4e5f67890-all", []string{"to-firehose"}, nil}
+		for j, e := range events[i:min(i+700, len(events))] {
+			doc.LogEvents = append(doc.LogEvents, event{fmt.Sprintf("3%020d", i+j), 1700000000000 + int64(i+j), e})
+		}
+		b, _ := json.Marshal(doc)
+		member(b)
+	}
+	cwKey := "firehose/2025/01/01/00/fl2nf-cw-1-2025-01-01-00-00-00-abcd"
+	cwETag := w.put(cwKey, cwObj.Bytes())
+	r = w.execute("e2e-cloudwatch", contract.ExecutionInput{Bucket: logBucket, Key: cwKey, ETag: cwETag, Size: int64(cwObj.Len()), Source: contract.SourceEventBridge})
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("CloudWatch payload: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	var cwSum contract.Summary
+	if err := json.Unmarshal(r.Output, &cwSum); err != nil {
+		t.Fatal(err)
+	}
+	if cwSum.Counts.Records != cwTruth.records || cwSum.Counts.Lines != cwTruth.lines || cwSum.Counts.Skipped[contract.SkipControl] != 1 {
+		t.Errorf("CloudWatch payload summary %+v; want %d records of %d lines (the header of the text replaced by one control event)", cwSum.Counts, cwTruth.records, cwTruth.lines)
+	}
+	checkContiguous(t, "CloudWatch payload", w.capture.take(t), 3*uint64(want.allRecords)+uint64(smallTruth.allRecords), uint64(cwTruth.allRecords))
+	w.nf.Stop(t)
+	got = truth{}
+	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
+		got.v4Records++
+		got.v4Bytes += r.Bytes
+		got.v4Pkts += r.Packets
+	})
+	if got.v4Records != cwTruth.v4Records || got.v4Bytes != cwTruth.v4Bytes || got.v4Pkts != cwTruth.v4Pkts {
+		t.Errorf("CloudWatch payload, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, cwTruth.v4Records, cwTruth.v4Bytes, cwTruth.v4Pkts)
+	}
+	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
+		t.Errorf("CloudWatch payload, nfdump -I: sequence failures %q", f)
 	}
 	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 

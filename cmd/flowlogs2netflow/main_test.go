@@ -6,11 +6,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/collectortest"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 )
 
 // binary is the CLI built once for the tests that run it as a process
@@ -167,5 +172,88 @@ func TestGuarded(t *testing.T) {
 	}
 	if err := guarded(func() error { return usagef("bad") }, &stderr); !errors.As(err, new(usageError)) {
 		t.Errorf("guarded changed a usage error: %v", err)
+	}
+}
+
+// TestCloudWatchPayload: a CloudWatch Logs subscription object as Firehose
+// writes it to S3 (one gzip member per record, JSON documents, a
+// CONTROL_MESSAGE among them) runs with the log group's format given by
+// --format: every event is exported (nfdump counts them), the control
+// event is counted as "control", and plan shows the framing.
+func TestCloudWatchPayload(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "text.log")
+	if _, errOut, code := cli(t, "generate", "--lines", "3000", "--seed", "5", "--format", flowlog.DefaultFormat.Header(), "-o", text); code != 0 {
+		t.Fatalf("generate: %s", errOut)
+	}
+	b, err := os.ReadFile(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")[1:]
+	var obj bytes.Buffer
+	member := func(doc string) {
+		zw := gzip.NewWriter(&obj)
+		zw.Write([]byte(doc))
+		zw.Close()
+	}
+	for i := 0; i < len(lines); i += 1000 {
+		if i == 1000 {
+			member(`{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`)
+		}
+		var ev []string
+		for j, l := range lines[i:min(i+1000, len(lines))] {
+			m, _ := json.Marshal(l)
+			ev = append(ev, fmt.Sprintf(`{"id":"%d","timestamp":1700000000000,"message":%s}`, i+j, m))
+		}
+		member(`{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"flow","logStream":"eni-1-all","subscriptionFilters":["f"],"logEvents":[` + strings.Join(ev, ",") + `]}`)
+	}
+	in := filepath.Join(dir, "fl2nf-cw-2025-01-01-00-00-00")
+	if err := os.WriteFile(in, obj.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var want struct{ records, bytes, packets uint64 }
+	var all int64
+	flowlog.NewParser(flowlog.Options{}).Scan(bytes.NewReader(b), func(r *flow.Record) error {
+		all++
+		if !r.IsIPv6() {
+			want.records++
+			want.bytes += r.Bytes
+			want.packets += r.Packets
+		}
+		return nil
+	})
+
+	out, _, code := cli(t, "plan", "--format", flowlog.DefaultFormat.Header(), in)
+	if code != 0 || !strings.Contains(out, "CloudWatch Logs subscription") {
+		t.Errorf("plan: exit %d\n%s", code, out)
+	}
+	nf := collectortest.StartNfcapd(t)
+	out, errOut, code := cli(t, "run", "--summary", "json", "--format", flowlog.DefaultFormat.Header(),
+		"--state", filepath.Join(dir, "seq.db"), "--to", "netflow9://"+nf.Addr(), in)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	var sum struct {
+		Records int64            `json:"records"`
+		Skipped map[string]int64 `json:"skipped"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Records != all || sum.Skipped["control"] != 1 {
+		t.Errorf("summary %+v (%v), want %d records and 1 control event\n%s", sum, err, all, out)
+	}
+	nf.Stop(t)
+	var got struct{ records, bytes, packets uint64 }
+	collectortest.Records(t, nf.Dir, func(r collectortest.NfRecord) {
+		if r.SrcAddr.Is4() {
+			got.records++
+			got.bytes += r.Bytes
+			got.packets += r.Packets
+		}
+	})
+	if got != want {
+		t.Errorf("nfdump %+v, input %+v", got, want)
+	}
+	if f := collectortest.Stats(t, nf.Dir)["Sequence failures"]; f != "0" {
+		t.Errorf("sequence failures %q", f)
 	}
 }

@@ -84,6 +84,9 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if p.Firehose {
 		fmt.Fprintln(stdout, "framing: Firehose {\"message\":...} records, read as one chunk")
 	}
+	if p.Framing == contract.FramingCloudWatch {
+		fmt.Fprintln(stdout, "framing: CloudWatch Logs subscription payloads, one event per record, read as one chunk")
+	}
 	fmt.Fprintf(stdout, "chunks: %d of about %d uncompressed bytes", len(c.Items), c.ChunkSize)
 	if p.Index != nil {
 		fmt.Fprintf(stdout, "; checkpoint index %d bytes", len(p.Index))

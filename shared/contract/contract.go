@@ -224,6 +224,9 @@ const (
 const (
 	FramingLines = "lines" // one record per line (S3 delivery)
 	FramingJSON  = "json"  // {"message":"..."} objects (Firehose), maybe unseparated
+	// FramingCloudWatch: CloudWatch Logs subscription payloads (through
+	// Firehose), {"messageType":...,"logEvents":[{"message":...}]}.
+	FramingCloudWatch = "cloudwatch"
 )
 
 // Format says how to read the object's records.
@@ -233,7 +236,7 @@ type Format struct {
 	Fields string `json:"fields"`
 	// Source is FieldsFromHeader or FieldsFromConfig.
 	Source string `json:"source"`
-	// Framing is FramingLines or FramingJSON.
+	// Framing is FramingLines, FramingJSON or FramingCloudWatch.
 	Framing string `json:"framing"`
 	// Compression is CompressionNone or CompressionGzip.
 	Compression string `json:"compression"`

@@ -19,10 +19,11 @@ const (
 	SkipMalformed   = "malformed"   // unparsable line
 	SkipUnsupported = "unsupported" // a record a receiver's protocol cannot carry: IPv6 for NetFlow v5 (per receiver: ReceiverOutput.Unsupported)
 	SkipFiltered    = "filtered"    // dropped by a configured filter
+	SkipControl     = "control"     // a CloudWatch Logs CONTROL_MESSAGE event
 )
 
 // SkipReasons lists every skip reason, in flowlog.SkipReasons order.
-var SkipReasons = []string{SkipHeader, SkipBlank, SkipNoData, SkipSkipData, SkipMalformed, SkipUnsupported, SkipFiltered}
+var SkipReasons = []string{SkipHeader, SkipBlank, SkipNoData, SkipSkipData, SkipMalformed, SkipUnsupported, SkipFiltered, SkipControl}
 
 // ParseInput is one Parse Map item (the parser's input), built by the Parse
 // state's ItemSelector from the plan and one ChunkRef.

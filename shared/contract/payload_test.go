@@ -46,7 +46,10 @@ func worstCase(nr int) SampleSet {
 	allSkips := func(v int64) map[string]int64 {
 		m := map[string]int64{}
 		for _, r := range SkipReasons {
-			if r != SkipUnsupported { // counted per receiver (ReceiverOutput.Unsupported)
+			// Unsupported is counted per receiver (ReceiverOutput.Unsupported);
+			// control events only come in CloudWatch Logs payloads, which
+			// are planned as one chunk (FramingCloudWatch).
+			if r != SkipUnsupported && r != SkipControl {
 				m[r] = v
 			}
 		}

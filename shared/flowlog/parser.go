@@ -1,6 +1,8 @@
 package flowlog
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 
@@ -105,12 +107,25 @@ func (p *Parser) ParseLine(line []byte, lineNo int64, rec *flow.Record) (SkipRea
 	return r, nil
 }
 
-// Scan parses the object read from r (text or Firehose, see LineReader)
+// Scan parses the object read from r (text, Firehose records or a
+// CloudWatch Logs subscription payload, see LineReader and
+// CloudWatchReader)
 // and calls fn for every record. rec is only valid during the call. It
 // stops at the first error from r, fn or ErrNoFormat; malformed lines are
 // counted (see Counts and Errors), not returned.
 func (p *Parser) Scan(r io.Reader, fn func(rec *flow.Record) error) error {
-	lr := NewLineReaderMax(r, p.opts.MaxLine())
+	var lr interface {
+		Next() bool
+		Line() []byte
+		LineNo() int64
+		Err() error
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(64 << 10); IsCloudWatch(bytes.TrimLeft(head, " \t\r\n")) {
+		lr = NewCloudWatchReader(br)
+	} else {
+		lr = NewLineReaderMax(br, p.opts.MaxLine())
+	}
 	var rec flow.Record
 	for lr.Next() {
 		reason, err := p.ParseLine(lr.Line(), lr.LineNo(), &rec)
@@ -132,6 +147,9 @@ func (p *Parser) Scan(r io.Reader, fn func(rec *flow.Record) error) error {
 // parse does ParseLine's work without counting. lerr is set for malformed
 // lines, err for ErrNoFormat.
 func (p *Parser) parse(line []byte, lineNo int64, rec *flow.Record) (r SkipReason, lerr *LineError, err error) {
+	if bytes.Equal(line, controlLine) {
+		return ReasonControl, nil, nil
+	}
 	if max := p.opts.MaxLine(); len(line) > max {
 		return ReasonMalformed, &LineError{Line: lineNo, Err: fmt.Errorf("longer than %d bytes (the maximum line length): %w", max, ErrLineTooLong)}, nil
 	}

@@ -21,6 +21,7 @@ const (
 	ReasonMalformed                     // "malformed": a line that cannot be parsed
 	ReasonUnsupported                   // "unsupported": a record an encoder cannot carry (IPv6 in v5)
 	ReasonFiltered                      // "filtered": rejected by the configured filter
+	ReasonControl                       // "control": a CloudWatch Logs CONTROL_MESSAGE event
 	numReasons
 )
 
@@ -33,6 +34,7 @@ var reasonNames = [numReasons]string{
 	ReasonMalformed:   "malformed",
 	ReasonUnsupported: "unsupported",
 	ReasonFiltered:    "filtered",
+	ReasonControl:     "control",
 }
 
 // String returns the reason's stable lower-case name.

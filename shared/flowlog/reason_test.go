@@ -9,7 +9,7 @@ import (
 )
 
 func TestSkipReasonNames(t *testing.T) {
-	want := []string{"header", "blank", "nodata", "skipdata", "malformed", "unsupported", "filtered"}
+	want := []string{"header", "blank", "nodata", "skipdata", "malformed", "unsupported", "filtered", "control"}
 	var got []string
 	for _, r := range SkipReasons() {
 		got = append(got, r.String())

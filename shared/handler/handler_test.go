@@ -127,7 +127,7 @@ func TestSplitter(t *testing.T) {
 		{"empty object", "empty.log.gz", []byte{}, "", "empty.log.gz: object is empty"},
 		{"gzip of nothing", "nothing.log.gz", gzipBytes(nil), "", "object is empty"},
 		{"gzip inside gzip", "twice.log.gz", gzipBytes(buf.Bytes()), "", "gzip inside gzip"},
-		{"cloudwatch", "cw.gz", gzipBytes([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[]}`)), "${version} ${srcaddr}", "CloudWatch Logs subscription payload, not supported yet"},
+		{"cloudwatch without format", "cw.gz", gzipBytes([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[]}`)), "", "a CloudWatch Logs subscription payload: no header line and no log format configured"},
 		{"parquet", "x.parquet", []byte("PAR1\x15\x04PAR1"), "", "Parquet flow logs are not supported yet"},
 		{"duplicated header field", "dup.log", []byte("version srcaddr dstaddr dstaddr\n"), "", `field "dstaddr" in column 4 duplicates column 3`},
 		{"not a flow log", "text.log", []byte("hello\n"), "", "not a flow log"},
@@ -143,6 +143,16 @@ func TestSplitter(t *testing.T) {
 				t.Errorf("err = %v (%T), want InvalidInputError mentioning %q", err, err, tc.want)
 			}
 		})
+	}
+
+	// A CloudWatch Logs subscription payload with the log group's format
+	// configured: one chunk, framing "cloudwatch".
+	cw := gzipBytes([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[]}`))
+	put(t, srv, "cw2.gz", cw)
+	out, err = newSplitter(t, srv, "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}").
+		Handle(t.Context(), contract.PlanInput{ExecutionID: "e", ExecutionName: "e", Input: contract.ExecutionInput{Bucket: "logs", Key: "cw2.gz"}})
+	if err != nil || out.Format.Framing != contract.FramingCloudWatch || len(out.Chunks) != 1 || out.Format.Source != contract.FieldsFromConfig {
+		t.Errorf("CloudWatch payload with a format: plan %+v, %v; want one chunk, framing cloudwatch", out, err)
 	}
 }
 

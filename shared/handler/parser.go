@@ -86,7 +86,7 @@ func (p *Parser) parse(ctx context.Context, in contract.ParseInput) (contract.Pa
 		index = chunk.BytesSource(b)
 	}
 	popts := flowlog.Options{Format: format, AddressMode: p.AddressMode, MaxLineBytes: p.MaxLineBytes}
-	lines, closer, err := pipeline.ChunkLines(ctx, obj, it, index, in.Format.Framing == contract.FramingJSON, popts.MaxLine())
+	lines, closer, err := pipeline.ChunkLines(ctx, obj, it, index, in.Format.Framing, popts.MaxLine())
 	if err != nil {
 		return out, err
 	}

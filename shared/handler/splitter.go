@@ -109,8 +109,8 @@ func (s *Splitter) plan(ctx context.Context, in contract.PlanInput) (contract.Pl
 	if plan.FromHeader {
 		out.Format.Source = contract.FieldsFromHeader
 	}
-	if plan.Firehose {
-		out.Format.Framing = contract.FramingJSON
+	if plan.Framing != "" {
+		out.Format.Framing = plan.Framing
 	}
 	if plan.Compressed {
 		out.Format.Compression = contract.CompressionGzip
@@ -175,7 +175,7 @@ func chunkItem(c contract.ChunkRef, f contract.Format) chunk.Item {
 // unreadable reports whether a plan error says the object's content is not
 // flow-log text this program reads (retrying cannot change that).
 func unreadable(err error) bool {
-	for _, e := range []error{pipeline.ErrNoFormat, pipeline.ErrEmpty, pipeline.ErrNestedGzip, pipeline.ErrCloudWatch,
+	for _, e := range []error{pipeline.ErrNoFormat, pipeline.ErrEmpty, pipeline.ErrNestedGzip,
 		pipeline.ErrParquet, pipeline.ErrNotFlowLog, pipeline.ErrHeader} {
 		if errors.Is(err, e) {
 			return true

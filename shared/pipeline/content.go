@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
 )
@@ -22,7 +23,6 @@ import (
 var (
 	ErrEmpty      = errors.New("object is empty: no content (after decompression)")
 	ErrNestedGzip = errors.New("gzip inside gzip: the decompressed content starts with the gzip magic 1f 8b again (decompress it once)")
-	ErrCloudWatch = errors.New("a CloudWatch Logs subscription payload, not supported yet (deliver the flow logs to S3, or to Firehose as {\"message\":...} records)")
 	ErrParquet    = errors.New("object is Parquet: Parquet flow logs are not supported yet (choose the text file format for the flow log)")
 	ErrNotFlowLog = errors.New("not a flow log")
 	ErrHeader     = errors.New("invalid header line")
@@ -48,56 +48,62 @@ func headerFormat(line []byte) *flowlog.Format {
 // inspectContent checks what an object's first bytes say it is. raw is
 // the first bytes as stored (at least 4 when the object has them), head
 // the first decoded bytes (up to headSize), whole whether head is all of
-// the content. It reports whether the object holds Firehose JSON records,
-// or an error (ErrEmpty, ErrParquet, ErrNestedGzip, ErrCloudWatch,
-// ErrHeader, ErrNotFlowLog, ErrNoFormat) saying why it cannot be read.
-func inspectContent(raw, head []byte, whole bool, format *flowlog.Format) (firehose bool, err error) {
+// the content. It reports the object's framing (contract.FramingLines,
+// FramingJSON for Firehose {"message":...} records, FramingCloudWatch for
+// CloudWatch Logs subscription payloads), or an error (ErrEmpty,
+// ErrParquet, ErrNestedGzip, ErrHeader, ErrNotFlowLog, ErrNoFormat) saying
+// why it cannot be read.
+func inspectContent(raw, head []byte, whole bool, format *flowlog.Format) (framing string, err error) {
+	const lines, firehose = contract.FramingLines, contract.FramingJSON
 	par := []byte("PAR1")
 	switch {
 	case bytes.HasPrefix(raw, par) || bytes.HasPrefix(head, par):
-		return false, ErrParquet
+		return lines, ErrParquet
 	case whole && len(head) == 0:
-		return false, ErrEmpty
+		return lines, ErrEmpty
 	case len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b:
-		return false, ErrNestedGzip
+		return lines, ErrNestedGzip
 	}
 	t := bytes.TrimLeft(head, " \t\r\n")
 	if len(t) > 0 && t[0] == '{' {
-		if isCloudWatch(t) {
-			return false, ErrCloudWatch
+		if flowlog.IsCloudWatch(t) {
+			if format == nil {
+				return contract.FramingCloudWatch, fmt.Errorf("a CloudWatch Logs subscription payload: %w", ErrNoFormat)
+			}
+			return contract.FramingCloudWatch, nil
 		}
 		if n, ok := firstJSON(t); ok && json.Valid(t[:n]) {
 			if _, err := flowlog.UnwrapMessage(nil, t[:n]); err != nil {
-				return false, fmt.Errorf("%w: JSON that is neither Firehose {\"message\":...} records nor a CloudWatch Logs payload (%v)", ErrNotFlowLog, err)
+				return lines, fmt.Errorf("%w: JSON that is neither Firehose {\"message\":...} records nor a CloudWatch Logs payload (%v)", ErrNotFlowLog, err)
 			}
 		}
 		if format == nil {
-			return true, fmt.Errorf("Firehose {\"message\":...} records: %w", ErrNoFormat)
+			return firehose, fmt.Errorf("Firehose {\"message\":...} records: %w", ErrNoFormat)
 		}
-		return true, nil
+		return firehose, nil
 	}
 	line, _, complete := bytes.Cut(head, []byte{'\n'})
 	complete = complete || whole
 	if binaryPrefix(line) {
-		return false, fmt.Errorf("%w: binary content (first bytes % x)", ErrNotFlowLog, head[:min(len(head), 8)])
+		return lines, fmt.Errorf("%w: binary content (first bytes % x)", ErrNotFlowLog, head[:min(len(head), 8)])
 	}
 	line = bytes.TrimRight(line, "\r")
 	switch {
 	case len(bytes.TrimSpace(line)) == 0:
-		return false, nil // blank first lines: counted
+		return lines, nil // blank first lines: counted
 	case complete && headerFormat(line) != nil:
-		return false, nil
+		return lines, nil
 	case complete && flowlog.LooksLikeHeader(line):
 		_, err := flowlog.ParseHeader(line)
-		return false, fmt.Errorf("%w: %w", ErrHeader, err)
+		return lines, fmt.Errorf("%w: %w", ErrHeader, err)
 	case format != nil:
-		return false, nil // data lines of the configured format
+		return lines, nil // data lines of the configured format
 	case !complete:
-		return false, fmt.Errorf("%w: the first line is longer than %d bytes", ErrNotFlowLog, len(head))
+		return lines, fmt.Errorf("%w: the first line is longer than %d bytes", ErrNotFlowLog, len(head))
 	case looksLikeRecord(line):
-		return false, ErrNoFormat
+		return lines, ErrNoFormat
 	default:
-		return false, fmt.Errorf("%w: the first line is neither a header line (field names such as \"version srcaddr dstaddr\") nor a flow-log record", ErrNotFlowLog)
+		return lines, fmt.Errorf("%w: the first line is neither a header line (field names such as \"version srcaddr dstaddr\") nor a flow-log record", ErrNotFlowLog)
 	}
 }
 
@@ -137,52 +143,6 @@ func firstJSON(b []byte) (int, bool) {
 		return 0, false
 	}
 	return int(dec.InputOffset()), true
-}
-
-// isCloudWatch reports whether b starts with a CloudWatch Logs subscription
-// payload: {"messageType":"DATA_MESSAGE"|"CONTROL_MESSAGE", "owner":...,
-// "logGroup":..., "logEvents":[...]}. b may be cut anywhere after the
-// messageType member.
-func isCloudWatch(b []byte) bool {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return false
-	}
-	depth, wantKey, key := 1, true, ""
-	for depth > 0 {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		switch v := tok.(type) {
-		case json.Delim:
-			if v == '{' || v == '[' {
-				depth++
-			} else {
-				depth--
-				if depth == 1 {
-					wantKey = true
-				}
-			}
-		case string:
-			if depth != 1 {
-				continue
-			}
-			if wantKey {
-				key, wantKey = v, false
-				continue
-			}
-			if key == "messageType" {
-				return v == "DATA_MESSAGE" || v == "CONTROL_MESSAGE"
-			}
-			wantKey = true
-		default:
-			if depth == 1 {
-				wantKey = true
-			}
-		}
-	}
-	return false
 }
 
 // sniffSource reads the first bytes of src for inspectContent: raw as

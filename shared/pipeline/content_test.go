@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 )
 
@@ -33,30 +34,32 @@ func TestInspectContent(t *testing.T) {
 		data     string
 		format   bool
 		want     error // nil: readable
-		firehose bool
+		firehose bool  // framing JSON
+		cw       bool  // framing CloudWatch
 	}{
-		{"header and line", testHeader + "\n" + testLine + "\n", false, nil, false},
-		{"crlf header", testHeader + "\r\n" + testLine + "\r\n", false, nil, false},
-		{"header only, no newline", testHeader, false, nil, false},
-		{"headerless with format", testLine + "\n", true, nil, false},
-		{"headerless without format", testLine + "\n", false, ErrNoFormat, false},
-		{"empty", "", false, ErrEmpty, false},
-		{"empty with format", "", true, ErrEmpty, false},
-		{"duplicated field", "version srcaddr srcaddr\n", false, ErrHeader, false},
-		{"duplicated field with format", "version srcaddr srcaddr\n", true, ErrHeader, false},
-		{"gzip (nested when compressed again)", string(gz([]byte(testHeader + "\n"))), true, nil, false},
-		{"cloudwatch", cw, false, ErrCloudWatch, false},
-		{"cloudwatch member order", cwLate, true, ErrCloudWatch, false},
-		{"parquet", "PAR1\x00\x01PAR1", false, ErrParquet, false},
-		{"binary", "\x00\x00\x00\x01junk\n", true, ErrNotFlowLog, false},
-		{"invalid utf-8", "\xff\xfe\xfd abc\n", true, ErrNotFlowLog, false},
-		{"text", "hello world\n", false, ErrNotFlowLog, false},
-		{"text with format: parsed, malformed", "hello world\n", true, nil, false},
-		{"json without message", `{"a":1}{"a":2}`, true, ErrNotFlowLog, false},
-		{"firehose", fh + fh, true, nil, true},
-		{"firehose without format", fh, false, ErrNoFormat, true},
-		{"blank lines then header", "\n\n" + testHeader + "\n", true, nil, false},
-		{"nul padding after the first line", testHeader + "\n" + testLine + "\n" + strings.Repeat("\x00", 100000), false, nil, false},
+		{"header and line", testHeader + "\n" + testLine + "\n", false, nil, false, false},
+		{"crlf header", testHeader + "\r\n" + testLine + "\r\n", false, nil, false, false},
+		{"header only, no newline", testHeader, false, nil, false, false},
+		{"headerless with format", testLine + "\n", true, nil, false, false},
+		{"headerless without format", testLine + "\n", false, ErrNoFormat, false, false},
+		{"empty", "", false, ErrEmpty, false, false},
+		{"empty with format", "", true, ErrEmpty, false, false},
+		{"duplicated field", "version srcaddr srcaddr\n", false, ErrHeader, false, false},
+		{"duplicated field with format", "version srcaddr srcaddr\n", true, ErrHeader, false, false},
+		{"gzip (nested when compressed again)", string(gz([]byte(testHeader + "\n"))), true, nil, false, false},
+		{"cloudwatch without format", cw, false, ErrNoFormat, false, true},
+		{"cloudwatch", cw, true, nil, false, true},
+		{"cloudwatch member order", cwLate, true, nil, false, true},
+		{"parquet", "PAR1\x00\x01PAR1", false, ErrParquet, false, false},
+		{"binary", "\x00\x00\x00\x01junk\n", true, ErrNotFlowLog, false, false},
+		{"invalid utf-8", "\xff\xfe\xfd abc\n", true, ErrNotFlowLog, false, false},
+		{"text", "hello world\n", false, ErrNotFlowLog, false, false},
+		{"text with format: parsed, malformed", "hello world\n", true, nil, false, false},
+		{"json without message", `{"a":1}{"a":2}`, true, ErrNotFlowLog, false, false},
+		{"firehose", fh + fh, true, nil, true, false},
+		{"firehose without format", fh, false, ErrNoFormat, true, false},
+		{"blank lines then header", "\n\n" + testHeader + "\n", true, nil, false, false},
+		{"nul padding after the first line", testHeader + "\n" + testLine + "\n" + strings.Repeat("\x00", 100000), false, nil, false, false},
 	}
 	for _, tc := range tests {
 		for _, comp := range []bool{false, true} {
@@ -87,8 +90,8 @@ func TestInspectContent(t *testing.T) {
 					}
 					return
 				}
-				if p.Firehose != tc.firehose {
-					t.Errorf("Firehose %v, want %v", p.Firehose, tc.firehose)
+				if p.Firehose != tc.firehose || (p.Framing == contract.FramingCloudWatch) != tc.cw {
+					t.Errorf("framing %q, want firehose %v, cloudwatch %v", p.Framing, tc.firehose, tc.cw)
 				}
 				// The stream check (standard input) agrees.
 				raw, head, whole, _ := sniffStream(bytes.NewReader(data))
@@ -116,8 +119,8 @@ func FuzzInspectContent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, head []byte, whole bool) {
 		for _, format := range []*flowlog.Format{nil, flowlog.DefaultFormat} {
-			firehose, err := inspectContent(head, head, whole, format)
-			if firehose && len(bytes.TrimLeft(head, " \t\r\n")) == 0 {
+			framing, err := inspectContent(head, head, whole, format)
+			if framing != contract.FramingLines && len(bytes.TrimLeft(head, " \t\r\n")) == 0 {
 				t.Fatalf("firehose for %q", head)
 			}
 			if err == nil && whole && len(head) == 0 {

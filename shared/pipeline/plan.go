@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 )
 
@@ -29,9 +30,13 @@ type ObjectPlan struct {
 	// (chunk.Plan.Indexed), nil otherwise. The caller stores it.
 	Index []byte
 	// Format is the field list: the header line's, else the configured one.
-	Format       *flowlog.Format
-	FromHeader   bool
-	Firehose     bool // {"message":...} records: read as one chunk
+	Format     *flowlog.Format
+	FromHeader bool
+	// Framing is contract.FramingLines, or FramingJSON (Firehose
+	// {"message":...} records) or FramingCloudWatch (subscription
+	// payloads), both read as one chunk.
+	Framing      string
+	Firehose     bool // Framing is FramingJSON
 	Compressed   bool
 	HeaderLine   string
 	Uncompressed int64 // -1 when unknown
@@ -41,13 +46,14 @@ type ObjectPlan struct {
 // large gzip object, the whole object once to build the checkpoint index)
 // and cuts it into chunks. It never writes to the object.
 func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOptions) (*ObjectPlan, error) {
-	firehose, err := inspectSource(ctx, src, opt.Format)
+	framing, err := inspectSource(ctx, src, opt.Format)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", name, err)
 	}
 	copt := chunk.Options{ChunkSize: opt.ChunkSize, MaxChunks: opt.MaxChunks, SmallObject: opt.SmallObject}
-	if firehose {
-		// Firehose records may be concatenated without newlines: one chunk.
+	if framing != contract.FramingLines {
+		// Firehose records may be concatenated without newlines, and
+		// subscription payloads are JSON documents: one chunk.
 		copt.MaxChunks = 1
 		copt.SmallObject = src.Size() + 1
 	} else {
@@ -57,7 +63,7 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", name, err)
 	}
-	p := &ObjectPlan{Chunks: cp, Firehose: firehose, Compressed: cp.Kind == chunk.Gzip, Uncompressed: cp.USize}
+	p := &ObjectPlan{Chunks: cp, Framing: framing, Firehose: framing == contract.FramingJSON, Compressed: cp.Kind == chunk.Gzip, Uncompressed: cp.USize}
 	if idx != nil {
 		if p.Index, err = idx.MarshalBinary(); err != nil {
 			return nil, fmt.Errorf("plan %s: index: %w", name, err)
@@ -85,11 +91,11 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 }
 
 // inspectSource reads the start of src and checks its content
-// (inspectContent): it reports whether it holds Firehose records.
-func inspectSource(ctx context.Context, src chunk.Source, format *flowlog.Format) (bool, error) {
+// (inspectContent): it reports the object's framing.
+func inspectSource(ctx context.Context, src chunk.Source, format *flowlog.Format) (string, error) {
 	raw, head, whole, err := sniffSource(ctx, src)
 	if err != nil {
-		return false, fmt.Errorf("read: %w", err)
+		return contract.FramingLines, fmt.Errorf("read: %w", err)
 	}
 	return inspectContent(raw, head, whole, format)
 }
@@ -100,11 +106,15 @@ func inspectSource(ctx context.Context, src chunk.Source, format *flowlog.Format
 // the longest record it buffers). index is the stored checkpoint index for
 // indexed items. Lines longer than maxLine (0: the default) are cut to
 // maxLine+1 bytes, for the parser to count as malformed.
-func ChunkLines(ctx context.Context, src chunk.Source, it chunk.Item, index chunk.Source, firehose bool, maxLine int) (LineSource, io.Closer, error) {
-	if firehose {
+func ChunkLines(ctx context.Context, src chunk.Source, it chunk.Item, index chunk.Source, framing string, maxLine int) (LineSource, io.Closer, error) {
+	switch framing {
+	case contract.FramingJSON, contract.FramingCloudWatch:
 		rc, err := src.OpenRange(ctx, 0, src.Size())
 		if err != nil {
 			return nil, nil, err
+		}
+		if framing == contract.FramingCloudWatch {
+			return flowlog.NewCloudWatchReader(decompressed(rc)), rc, nil
 		}
 		return flowlog.NewLineReaderMax(decompressed(rc), maxLine), rc, nil
 	}

@@ -195,7 +195,7 @@ func (r *Runner) runChunked(ctx context.Context, in Input, claim string) error {
 
 func (r *Runner) parseChunk(ctx context.Context, name string, src chunk.Source, plan *ObjectPlan, index chunk.Source, popts flowlog.Options, prefix string, i int, out *ChunkResult) error {
 	it := plan.Chunks.Items[i]
-	lines, closer, err := ChunkLines(ctx, src, it, index, plan.Firehose, popts.MaxLine())
+	lines, closer, err := ChunkLines(ctx, src, it, index, plan.Framing, popts.MaxLine())
 	if err != nil {
 		return fmt.Errorf("%s chunk %d: %w", name, i, err)
 	}

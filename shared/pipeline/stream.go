@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 )
 
@@ -29,13 +30,14 @@ func (r *Runner) runStreamed(ctx context.Context, in Input, claim string) error 
 	}
 	defer closer.Close()
 	// The same content checks as the Plan step.
-	firehose, err := inspectSource(ctx, src, r.Parser.Format)
+	framing, err := inspectSource(ctx, src, r.Parser.Format)
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", in.Name, err)
 	}
-	if firehose {
-		// Firehose records may be concatenated without newlines: the
-		// planned path reads them as one chunk.
+	if framing != contract.FramingLines {
+		// Firehose records may be concatenated without newlines, and
+		// subscription payloads are JSON: the planned path reads them as
+		// one chunk.
 		return r.runChunked(ctx, in, claim)
 	}
 	rc, err := src.OpenRange(ctx, 0, src.Size())
