@@ -65,7 +65,7 @@ func TestCloudWatchBadPayloads(t *testing.T) {
 	good := cwDoc("DATA_MESSAGE", line)
 	for _, tc := range []struct {
 		name, in, want string
-		events     int
+		events         int
 	}{
 		{"truncated", good + good[:40], "document 2 (after event 1)", 1},
 		{"unknown type", good + strings.Replace(good, "DATA_MESSAGE", "OTHER", 1), `messageType "OTHER"`, 1},
