@@ -31,7 +31,8 @@ const (
 	fPktDstAddr
 	fFlowDirection
 	fTrafficPath
-	numUsed // fields below are known and ignored
+	fTGWAttachmentID // Transit Gateway: the interface of a record without interface-id
+	numUsed          // fields below are known and ignored
 )
 
 // Known fields the parser ignores.
@@ -55,6 +56,25 @@ const (
 	fRejectReason
 	fResourceID
 	fEncryptionStatus
+	// Transit Gateway flow logs (version 6; "Transit Gateway Flow Log
+	// records", https://docs.aws.amazon.com/vpc/latest/tgw/tgw-flow-logs.html).
+	fResourceType
+	fTGWID
+	fTGWSrcVPCAccountID
+	fTGWDstVPCAccountID
+	fTGWSrcVPCID
+	fTGWDstVPCID
+	fTGWSrcSubnetID
+	fTGWDstSubnetID
+	fTGWSrcENI
+	fTGWDstENI
+	fTGWSrcAZID
+	fTGWDstAZID
+	fTGWPairAttachmentID
+	fPacketsLostNoRoute
+	fPacketsLostBlackhole
+	fPacketsLostMTUExceeded
+	fPacketsLostTTLExpired
 	numFields
 )
 
@@ -108,6 +128,24 @@ var fields = [numFields]fieldInfo{
 	fRejectReason:            {"reject-reason", 8},
 	fResourceID:              {"resource-id", 0},
 	fEncryptionStatus:        {"encryption-status", 0},
+	fTGWAttachmentID:         {"tgw-attachment-id", 6},
+	fResourceType:            {"resource-type", 6},
+	fTGWID:                   {"tgw-id", 6},
+	fTGWSrcVPCAccountID:      {"tgw-src-vpc-account-id", 6},
+	fTGWDstVPCAccountID:      {"tgw-dst-vpc-account-id", 6},
+	fTGWSrcVPCID:             {"tgw-src-vpc-id", 6},
+	fTGWDstVPCID:             {"tgw-dst-vpc-id", 6},
+	fTGWSrcSubnetID:          {"tgw-src-subnet-id", 6},
+	fTGWDstSubnetID:          {"tgw-dst-subnet-id", 6},
+	fTGWSrcENI:               {"tgw-src-eni", 6},
+	fTGWDstENI:               {"tgw-dst-eni", 6},
+	fTGWSrcAZID:              {"tgw-src-az-id", 6},
+	fTGWDstAZID:              {"tgw-dst-az-id", 6},
+	fTGWPairAttachmentID:     {"tgw-pair-attachment-id", 6},
+	fPacketsLostNoRoute:      {"packets-lost-no-route", 6},
+	fPacketsLostBlackhole:    {"packets-lost-blackhole", 6},
+	fPacketsLostMTUExceeded:  {"packets-lost-mtu-exceeded", 6},
+	fPacketsLostTTLExpired:   {"packets-lost-ttl-expired", 6},
 }
 
 // byName maps canonical names to fields.

@@ -73,6 +73,10 @@ func (p *Parser) fill(f *Format, line []byte, lineNo int64, rec *flow.Record) (S
 
 	if b := raw(fInterfaceID); b != nil && !isDash(b) {
 		rec.InterfaceID, rec.IfIndex = p.intern.iface(b)
+	} else if b := raw(fTGWAttachmentID); b != nil && !isDash(b) {
+		// A Transit Gateway record: the attachment it was recorded on
+		// stands for the interface (ingress or egress by flow-direction).
+		rec.InterfaceID, rec.IfIndex = p.intern.iface(b)
 	}
 	if b := raw(fAccountID); b != nil && !isDash(b) && !equalFold(b, "unknown") {
 		rec.AccountID = p.intern.str(b)

@@ -3,37 +3,73 @@ package flowlog
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// documented lists every field of the AWS field table, versions 2 to 8,
-// plus the newer fields known only by name.
-var documented = []string{
-	"version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
-	"packets", "bytes", "start", "end", "action", "log-status",
-	"vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",
-	"region", "az-id", "sublocation-type", "sublocation-id",
-	"pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
-	"ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
-	"ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
-	"ecs-task-arn", "ecs-task-id",
-	"reject-reason",
-	"resource-id", "encryption-status",
+// awsField is one row of testdata/aws-fields.tsv: a field of AWS's field
+// tables (VPC and Transit Gateway flow logs) with its version (0: not
+// documented).
+type awsField struct {
+	name, log string
+	version   int
 }
 
-func TestKnownField(t *testing.T) {
-	for _, name := range documented {
-		for _, spelling := range []string{name, strings.ReplaceAll(name, "-", "_"), strings.ToUpper(name)} {
-			if !KnownField(spelling) {
-				t.Errorf("KnownField(%q) = false, want true", spelling)
-			}
+func awsFields(t testing.TB) []awsField {
+	t.Helper()
+	b, err := os.ReadFile("testdata/aws-fields.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []awsField
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" || l[0] == '#' {
+			continue
+		}
+		c := strings.Split(l, "\t")
+		if len(c) != 3 {
+			t.Fatalf("aws-fields.tsv: bad row %q", l)
+		}
+		v, _ := strconv.Atoi(c[1]) // "-": 0
+		out = append(out, awsField{name: c[0], version: v, log: c[2]})
+	}
+	return out
+}
+
+// documentedNames lists every distinct field name of the AWS field tables.
+func documentedNames(t testing.TB) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, f := range awsFields(t) {
+		if !seen[f.name] {
+			seen[f.name] = true
+			names = append(names, f.name)
 		}
 	}
-	if int(numFields)-1 != len(documented) {
-		t.Errorf("package knows %d fields, test lists %d", numFields-1, len(documented))
+	return names
+}
+
+// TestKnownField: the package knows exactly the fields AWS documents for
+// VPC and Transit Gateway flow logs, in every accepted spelling, each with
+// the version the AWS table gives it (testdata/aws-fields.tsv).
+func TestKnownField(t *testing.T) {
+	for _, af := range awsFields(t) {
+		for _, spelling := range []string{af.name, strings.ReplaceAll(af.name, "-", "_"), strings.ToUpper(af.name)} {
+			if !KnownField(spelling) {
+				t.Errorf("KnownField(%q) = false, want true (%s)", spelling, af.log)
+			}
+		}
+		f, _ := lookupField([]byte(af.name))
+		if fields[f].version != af.version {
+			t.Errorf("%s: version %d, the AWS %s table says %d", af.name, fields[f].version, af.log, af.version)
+		}
+	}
+	if documented := documentedNames(t); int(numFields)-1 != len(documented) {
+		t.Errorf("package knows %d fields, the AWS tables list %d", numFields-1, len(documented))
 	}
 	for _, name := range []string{"", "foo", "src-addr", "${srcaddr}", "1srcaddr"} {
 		if KnownField(name) {
@@ -43,6 +79,7 @@ func TestKnownField(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
+	documented := documentedNames(t)
 	tests := []struct {
 		name    string
 		in      string
