@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/send"
@@ -101,14 +102,19 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 	}
 	// The same content checks as the Plan step of objects read by range.
 	raw, head, whole, content := sniffStream(src)
-	if _, err := inspectContent(raw, head, whole, r.Parser.Format); err != nil {
+	framing, err := inspectContent(raw, head, whole, r.Parser.Format)
+	if err != nil {
 		return fmt.Errorf("plan %s: %w", in.Name, err)
+	}
+	var lines LineSource = flowlog.NewLineReaderMax(content, r.Parser.MaxLine())
+	if framing == contract.FramingCloudWatch {
+		lines = flowlog.NewCloudWatchReader(content)
 	}
 	prefix := fmt.Sprintf("%s/", safeKey(claim))
 	res, err := Parse(ctx, ParseInput{
 		Object:    in.Name,
 		Chunk:     0,
-		Lines:     flowlog.NewLineReaderMax(content, r.Parser.MaxLine()),
+		Lines:     lines,
 		Parser:    r.Parser,
 		Receivers: r.Receivers,
 		Staging:   r.Staging,
