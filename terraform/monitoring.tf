@@ -129,6 +129,30 @@ resource "aws_sns_topic_policy" "alarms" {
   policy = data.aws_iam_policy_document.alarm_topic[0].json
 }
 
+# Sequence numbers given up: a stopped execution's range blocked its
+# receiver for the stall time and the later sends went past it; the
+# collector counts those numbers as lost (docs/runbook.md, "Sends waiting
+# for an exporter"). One alarm per receiver (metric dimension Receiver =
+# r0, r1, ... in FL2NF_RECEIVERS order).
+resource "aws_cloudwatch_metric_alarm" "sequence_skipped" {
+  for_each = var.create_alarms ? { for i, url in var.receivers : "r${i}" => url } : {}
+
+  alarm_name          = "${var.name}-sequence-skipped-${each.key}"
+  alarm_description   = "Sequence numbers of ${each.value} were given up: an execution stopped while holding the oldest unsent range, so the collector counts them as lost. Redrive or reprocess the failed execution (its data then arrives out of order)."
+  namespace           = local.metrics_namespace
+  metric_name         = "SequenceSkipped"
+  dimensions          = { Function = "sender", Receiver = each.key }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  threshold           = 1
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 resource "aws_cloudwatch_metric_alarm" "dlq" {
   count = var.create_alarms ? 1 : 0
 

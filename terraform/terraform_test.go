@@ -286,7 +286,7 @@ func TestWiring(t *testing.T) {
 
 	// Monitoring.
 	for _, k := range []string{"aws_cloudwatch_metric_alarm.sfn", "aws_cloudwatch_metric_alarm.dlq", "aws_cloudwatch_metric_alarm.lambda_errors", "aws_cloudwatch_dashboard.this",
-		"aws_cloudwatch_metric_alarm.idle", "aws_cloudwatch_event_rule.execution_failed", "aws_cloudwatch_event_target.execution_failed", "aws_sns_topic_policy.alarms"} {
+		"aws_cloudwatch_metric_alarm.idle", "aws_cloudwatch_metric_alarm.sequence_skipped", "aws_cloudwatch_event_rule.execution_failed", "aws_cloudwatch_event_target.execution_failed", "aws_sns_topic_policy.alarms"} {
 		need(c.resources, k)
 	}
 	// Silence alarms: no datapoint at all is the broken input it is for.

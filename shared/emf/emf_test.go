@@ -511,7 +511,7 @@ func TestCatalog(t *testing.T) {
 		}
 	}
 	for _, name := range []string{MetricExecutions, MetricDuplicates, MetricLines, MetricRecords, MetricSkippedLines,
-		MetricDatagrams, MetricBytes, MetricDurationMs} {
+		MetricDatagrams, MetricBytes, MetricDurationMs, MetricSequenceSkipped, MetricLateSends} {
 		if !seen[name] {
 			t.Errorf("%s is not in the catalog", name)
 		}

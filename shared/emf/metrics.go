@@ -43,6 +43,15 @@ const (
 	// MetricDurationMs is the wall time of one step invocation.
 	// Milliseconds; Function, Step.
 	MetricDurationMs = "DurationMs"
+	// MetricSequenceSkipped counts sequence numbers given up for a
+	// receiver: ranges of stopped executions that the exporter's later
+	// sends went past (the collector counts them lost). Count; Function,
+	// Receiver.
+	MetricSequenceSkipped = "SequenceSkipped"
+	// MetricLateSends counts chunks sent after their exporter had already
+	// gone past their numbers (out of order at the collector). Count;
+	// Function, Receiver.
+	MetricLateSends = "LateSends"
 )
 
 // Definition documents one metric: its unit, the dimension set it is
@@ -74,4 +83,8 @@ var Catalog = []Definition{
 		"datagram payload bytes encoded (parser) or sent (sender)"},
 	{MetricDurationMs, Milliseconds, []string{DimFunction, DimStep}, []string{"splitter", "parser", "allocator", "sender"},
 		"wall time of one invocation of the step"},
+	{MetricSequenceSkipped, Count, []string{DimFunction, DimReceiver}, []string{"sender"},
+		"sequence numbers given up: ranges of stopped executions, left unsent for the stall time (the collector counts them lost)"},
+	{MetricLateSends, Count, []string{DimFunction, DimReceiver}, []string{"sender"},
+		"chunks sent after their exporter had gone past their numbers (a late redrive: out of order at the collector)"},
 }

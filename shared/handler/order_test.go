@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flow"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowgen"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/progress"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/progress/dynamoprogress"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/dynamoseq"
@@ -199,3 +201,49 @@ func TestTwentyObjectsUnordered(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestSenderGivesUpStalledRange: a range whose execution stopped (reserved,
+// never sent) is given up once it stalls: the next range goes, its output
+// and the SequenceSkipped metric say how many numbers were given up; the
+// stopped range, redriven later, is sent anyway, marked late (LateSends).
+func TestSenderGivesUpStalledRange(t *testing.T) {
+	var metrics bytes.Buffer
+	metricsOut = &metrics
+	defer func() { metricsOut = discard{} }()
+	db := dynalite.Client(dynalite.Start(t, dynalite.Options{}))
+	if err := dynamoseq.EnsureTable(t.Context(), db, "seq"); err != nil {
+		t.Fatal(err)
+	}
+	seqs, _ := dynamoseq.New(db, "seq", dynamoseq.Options{})
+	cp := startSeqCapture(t)
+	st := staging.Dir{Root: t.TempDir()}
+	url := fmt.Sprintf("ipfix://127.0.0.1:%d?domain=4&pps=0", cp.port())
+	rc, _ := receiver.Parse(url)
+	probe, _ := stageChunk(t, st, url, 9, 500, 0) // sizes the ranges
+	st.Delete(t.Context(), probe.StagingKey())
+	a, _ := seqs.Reserve(t.Context(), rc.Exporter(), "exec-a", probe.Count)
+	b, _ := seqs.Reserve(t.Context(), rc.Exporter(), "exec-b", probe.Count)
+	inB, _ := stageChunk(t, st, url, 0, 500, b.First)
+	inB.ExecutionID = "exec-b"
+	s := &Sender{Staging: st, Progress: &progress.Memory{}, Order: seqs, Stall: time.Nanosecond, MaxWait: time.Second}
+	out, err := s.Handle(t.Context(), inB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Skipped != a.Count || out.Late {
+		t.Errorf("B's output %+v: want %d skipped (A's range), not late", out, a.Count)
+	}
+	inA, _ := stageChunk(t, st, url, 1, 500, a.First)
+	inA.ExecutionID = "exec-a"
+	out, err = s.Handle(t.Context(), inA)
+	if err != nil || !out.Late || out.Skipped != 0 {
+		t.Errorf("A sent after B: %+v, %v; want late", out, err)
+	}
+	if got := len(cp.take(t)); uint64(got) != inA.Frames+inB.Frames {
+		t.Errorf("%d datagrams reached the collector, want both chunks' %d", got, inA.Frames+inB.Frames)
+	}
+	m := metrics.String()
+	if !strings.Contains(m, fmt.Sprintf(`"SequenceSkipped":%d`, a.Count)) || !strings.Contains(m, `"LateSends":1`) {
+		t.Errorf("metrics lack SequenceSkipped %d or LateSends 1:\n%s", a.Count, m)
+	}
+}

@@ -191,6 +191,12 @@ func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendI
 		emit("sender", in.Object.URI(), []string{emf.DimReceiver, in.Receiver}, func(l *emf.Logger) {
 			l.Put(emf.MetricDatagrams, float64(res.Datagrams-res.Resumed), emf.Count)
 			l.Put(emf.MetricBytes, float64(res.Bytes), emf.Bytes)
+			if skipped > 0 {
+				l.Put(emf.MetricSequenceSkipped, float64(skipped), emf.Count)
+			}
+			if late {
+				l.Put(emf.MetricLateSends, 1, emf.Count)
+			}
 		})
 	}
 	emitDuration("sender", "send", in.Object.URI(), start)
