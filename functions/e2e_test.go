@@ -387,19 +387,7 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	if sum.Counts.Lines != want.lines || sum.Counts.Records != want.records {
 		t.Errorf("summary lines %d records %d, input %d and %d", sum.Counts.Lines, sum.Counts.Records, want.lines, want.records)
 	}
-	w.nf.Stop(t)
-	var got truth
-	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
-		got.v4Records++
-		got.v4Bytes += r.Bytes
-		got.v4Pkts += r.Packets
-	})
-	if got.v4Records != want.v4Records || got.v4Bytes != want.v4Bytes || got.v4Pkts != want.v4Pkts {
-		t.Errorf("nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, want.v4Records, want.v4Bytes, want.v4Pkts)
-	}
-	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
-		t.Errorf("nfdump -I: sequence failures %q", f)
-	}
+	w.checkNfdump("first execution", want)
 	first := w.capture.take(t)
 	checkContiguous(t, "first execution", first, 0, uint64(want.allRecords))
 	if keys := w.stagingKeys(); len(keys) != 0 {
@@ -487,19 +475,7 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Errorf("the failed run sent %d messages, the redrive %d: want both parts", len(failedPart), len(redriven))
 	}
 	checkContiguous(t, "failed run + redrive", append(failedPart, redriven...), 2*uint64(want.allRecords), uint64(want.allRecords))
-	w.nf.Stop(t)
-	got = truth{}
-	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
-		got.v4Records++
-		got.v4Bytes += r.Bytes
-		got.v4Pkts += r.Packets
-	})
-	if got.v4Records != want.v4Records || got.v4Bytes != want.v4Bytes || got.v4Pkts != want.v4Pkts {
-		t.Errorf("failed run + redrive, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, want.v4Records, want.v4Bytes, want.v4Pkts)
-	}
-	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
-		t.Errorf("failed run + redrive, nfdump -I: sequence failures %q", f)
-	}
+	w.checkNfdump("failed run + redrive", want)
 	if keys := w.stagingKeys(); len(keys) != 0 {
 		t.Errorf("staging not empty after the redrive: %v", keys)
 	}
@@ -509,8 +485,6 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	// goes to Convert: one sender invocation runs Plan, Parse, Reserve and
 	// Send. The collectors see exactly its flows, with the exporters' next
 	// numbers and no gap, and running it again sends nothing.
-	w.nf.Stop(t)
-	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 	var sbuf bytes.Buffer
 	szw := gzip.NewWriter(&sbuf)
 	if _, err := flowgen.Write(szw, flowgen.Options{Lines: 1500, Seed: 12, Header: true, IPv6Fraction: 0.05, RejectFraction: 0.1}); err != nil {
@@ -545,27 +519,13 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	if n := len(w.capture.take(t)); n != 0 {
 		t.Errorf("converting the small object again sent %d messages", n)
 	}
-	w.nf.Stop(t)
-	got = truth{}
-	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
-		got.v4Records++
-		got.v4Bytes += r.Bytes
-		got.v4Pkts += r.Packets
-	})
-	if got.v4Records != smallTruth.v4Records || got.v4Bytes != smallTruth.v4Bytes || got.v4Pkts != smallTruth.v4Pkts {
-		t.Errorf("small object, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, smallTruth.v4Records, smallTruth.v4Bytes, smallTruth.v4Pkts)
-	}
-	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
-		t.Errorf("small object, nfdump -I: sequence failures %q", f)
-	}
+	w.checkNfdump("small object", smallTruth)
 	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 
 	// 4d. A CloudWatch Logs subscription payload as Firehose delivers it
 	// (one gzip member per record, JSON documents concatenated, a
 	// CONTROL_MESSAGE first): converted with the configured format, every
 	// event a record, the control event counted, exact at the collectors.
-	w.nf.Stop(t)
-	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 	var textBuf bytes.Buffer
 	if _, err := flowgen.Write(&textBuf, flowgen.Options{Lines: 4000, Seed: 13, Header: true, RejectFraction: 0.1, Format: flowlog.DefaultFormat}); err != nil {
 		t.Fatal(err)
@@ -617,19 +577,7 @@ func TestStateMachineEndToEnd(t *testing.T) {
 		t.Errorf("CloudWatch payload summary %+v; want %d records of %d lines (the header of the text replaced by one control event)", cwSum.Counts, cwTruth.records, cwTruth.lines)
 	}
 	checkContiguous(t, "CloudWatch payload", w.capture.take(t), 3*uint64(want.allRecords)+uint64(smallTruth.allRecords), uint64(cwTruth.allRecords))
-	w.nf.Stop(t)
-	got = truth{}
-	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
-		got.v4Records++
-		got.v4Bytes += r.Bytes
-		got.v4Pkts += r.Packets
-	})
-	if got.v4Records != cwTruth.v4Records || got.v4Bytes != cwTruth.v4Bytes || got.v4Pkts != cwTruth.v4Pkts {
-		t.Errorf("CloudWatch payload, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.v4Records, got.v4Bytes, got.v4Pkts, cwTruth.v4Records, cwTruth.v4Bytes, cwTruth.v4Pkts)
-	}
-	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
-		t.Errorf("CloudWatch payload, nfdump -I: sequence failures %q", f)
-	}
+	w.checkNfdump("CloudWatch payload", cwTruth)
 	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 
 	// 5. A corrupt object fails the execution with a cause naming the
@@ -656,6 +604,26 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	// reason, and nothing is sent.
 	w.failsUnsent("bad-addr.log.gz", "version srcaddr dstaddr start end action log-status\n2 not-an-ip 10.0.0.1 1 2 ACCEPT OK\n2 10.0.0.1 nope 1 2 ACCEPT OK\n",
 		"every data line is malformed", "line 2: ")
+}
+
+// checkNfdump stops nfcapd and checks that it decoded exactly want's IPv4
+// records, bytes and packets (the v5 receiver), with no sequence failure.
+func (w *world) checkNfdump(what string, want truth) {
+	t := w.t
+	t.Helper()
+	w.nf.Stop(t)
+	var got truth
+	collectortest.Records(t, w.nf.Dir, func(r collectortest.NfRecord) {
+		got.v4Records++
+		got.v4Bytes += r.Bytes
+		got.v4Pkts += r.Packets
+	})
+	if got.v4Records != want.v4Records || got.v4Bytes != want.v4Bytes || got.v4Pkts != want.v4Pkts {
+		t.Errorf("%s, nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", what, got.v4Records, got.v4Bytes, got.v4Pkts, want.v4Records, want.v4Bytes, want.v4Pkts)
+	}
+	if f := collectortest.Stats(t, w.nf.Dir)["Sequence failures"]; f != "0" {
+		t.Errorf("%s, nfdump -I: sequence failures %q", what, f)
+	}
 }
 
 // failsUnsent puts a gzip object holding content under the day's prefix,

@@ -60,17 +60,17 @@ data "aws_iam_policy_document" "lambda_base" {
   }
 }
 
-data "aws_iam_policy_document" "splitter" {
-  source_policy_documents = [data.aws_iam_policy_document.lambda_base["splitter"].json]
-
+# Planning an object: read it, and list the key prefix. With ListBucket a
+# HEAD of a missing key answers 404, not 403, so a plan can tell an encoded
+# key from a denied one (KeyCandidates). The splitter plans; so does the
+# sender's Convert step for small objects.
+data "aws_iam_policy_document" "plan_flow_logs" {
   statement {
     sid       = "ReadFlowLogs"
     actions   = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = [local.flow_log_objects_arn]
   }
 
-  # With ListBucket a HEAD of a missing key answers 404, not 403, so the
-  # splitter can tell an encoded key from a denied one (KeyCandidates).
   statement {
     sid       = "ListFlowLogPrefix"
     actions   = ["s3:ListBucket"]
@@ -82,6 +82,13 @@ data "aws_iam_policy_document" "splitter" {
       values   = ["${var.flow_log_key_prefix}*"]
     }
   }
+}
+
+data "aws_iam_policy_document" "splitter" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.lambda_base["splitter"].json,
+    data.aws_iam_policy_document.plan_flow_logs.json,
+  ]
 
   # The duplicate-event claim of each object version (shared/dedup): one
   # conditional PutItem, then a GetItem of the owner, in the sequence table.
@@ -133,7 +140,10 @@ data "aws_iam_policy_document" "allocator" {
 }
 
 data "aws_iam_policy_document" "sender" {
-  source_policy_documents = [data.aws_iam_policy_document.lambda_base["sender"].json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.lambda_base["sender"].json,
+    data.aws_iam_policy_document.plan_flow_logs.json, # Convert plans small objects
+  ]
 
   statement {
     sid       = "StagingFrames"
@@ -149,25 +159,6 @@ data "aws_iam_policy_document" "sender" {
     sid       = "SequenceTable"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.sequence.arn]
-  }
-
-  # Convert reads the flow-log object as the splitter and the parser do.
-  statement {
-    sid       = "ReadFlowLogs"
-    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
-    resources = [local.flow_log_objects_arn]
-  }
-
-  statement {
-    sid       = "ListFlowLogPrefix"
-    actions   = ["s3:ListBucket"]
-    resources = [local.flow_log_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${var.flow_log_key_prefix}*"]
-    }
   }
 
   # Lambda creates and deletes the sender's Hyperplane ENIs with the

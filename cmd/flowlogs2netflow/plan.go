@@ -70,7 +70,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			*chunk.Plan
 			IndexBytes int  `json:"indexBytes"`
 			Firehose   bool `json:"firehose,omitempty"`
-		}{p.Chunks, len(p.Index), p.Firehose})
+		}{p.Chunks, len(p.Index), p.Framing == contract.FramingJSON})
 	}
 	c := p.Chunks
 	fmt.Fprintf(stdout, "%s: %s, %d bytes", name, c.Kind, c.Size)
@@ -81,7 +81,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, ", %d lines", c.Lines)
 	}
 	fmt.Fprintf(stdout, "\nformat: %s (%s)\n", p.Format.Header(), map[bool]string{true: "header line", false: "configured"}[p.FromHeader])
-	if p.Firehose {
+	if p.Framing == contract.FramingJSON {
 		fmt.Fprintln(stdout, "framing: Firehose {\"message\":...} records, read as one chunk")
 	}
 	if p.Framing == contract.FramingCloudWatch {

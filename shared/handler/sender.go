@@ -139,11 +139,7 @@ func (s *Sender) handle(ctx context.Context, st staging.Store, in contract.SendI
 	}
 	var stop func() bool
 	if dl, ok := ctx.Deadline(); ok {
-		margin := s.StopMargin
-		if margin <= 0 {
-			margin = DefaultStopMargin
-		}
-		at := dl.Add(-margin)
+		at := dl.Add(-s.margin())
 		stop = func() bool { return time.Now().After(at) }
 	}
 	var turn, sentFn func(context.Context) error

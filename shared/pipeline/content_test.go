@@ -90,7 +90,7 @@ func TestInspectContent(t *testing.T) {
 					}
 					return
 				}
-				if p.Firehose != tc.firehose || (p.Framing == contract.FramingCloudWatch) != tc.cw {
+				if (p.Framing == contract.FramingJSON) != tc.firehose || (p.Framing == contract.FramingCloudWatch) != tc.cw {
 					t.Errorf("framing %q, want firehose %v, cloudwatch %v", p.Framing, tc.firehose, tc.cw)
 				}
 				// The stream check (standard input) agrees.

@@ -36,7 +36,6 @@ type ObjectPlan struct {
 	// {"message":...} records) or FramingCloudWatch (subscription
 	// payloads), both read as one chunk.
 	Framing      string
-	Firehose     bool // Framing is FramingJSON
 	Compressed   bool
 	HeaderLine   string
 	Uncompressed int64 // -1 when unknown
@@ -63,7 +62,7 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", name, err)
 	}
-	p := &ObjectPlan{Chunks: cp, Framing: framing, Firehose: framing == contract.FramingJSON, Compressed: cp.Kind == chunk.Gzip, Uncompressed: cp.USize}
+	p := &ObjectPlan{Chunks: cp, Framing: framing, Compressed: cp.Kind == chunk.Gzip, Uncompressed: cp.USize}
 	if idx != nil {
 		if p.Index, err = idx.MarshalBinary(); err != nil {
 			return nil, fmt.Errorf("plan %s: index: %w", name, err)
