@@ -20,8 +20,13 @@ import (
 // document is the destination check CloudWatch Logs sends when the
 // subscription is created; its events are counted as ReasonControl. Each
 // event's message is one flow-log record in the log group's format (no
-// header line: the format comes from configuration).
-// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html
+// header line: the format comes from configuration). "When log events are
+// sent to the receiving service, they are Base64 encoded and compressed
+// with the GZIP format" (CloudWatch Logs API, PutSubscriptionFilter,
+// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html);
+// Firehose decodes the Base64 and writes the gzip records to S3 as they are.
+// The document shape is the one AWS's Firehose processor blueprint and
+// Powertools' CloudWatchLogsDecode schema show.
 
 // MaxCloudWatchDocument bounds the memory a CloudWatchReader uses: one
 // document is decoded at a time, and a larger one fails the read. A
