@@ -69,6 +69,10 @@ type Kind string
 const (
 	Gzip Kind = "gzip"
 	Text Kind = "text"
+	// Parquet items are row groups (shared/parquetlog): Start and End are
+	// row-group indexes [Start, End), From and To the bytes they read,
+	// Lines the rows before them. chunk.Open does not read them.
+	Parquet Kind = "parquet"
 )
 
 // Options configure NewPlan.

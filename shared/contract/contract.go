@@ -218,6 +218,7 @@ const (
 const (
 	FieldsFromHeader = "header" // the object's first line
 	FieldsFromConfig = "config" // FL2NF_FORMAT (objects without a header)
+	FieldsFromSchema = "schema" // a Parquet object's column names
 )
 
 // Line framing of the object.
@@ -227,6 +228,9 @@ const (
 	// FramingCloudWatch: CloudWatch Logs subscription payloads (through
 	// Firehose), {"messageType":...,"logEvents":[{"message":...}]}.
 	FramingCloudWatch = "cloudwatch"
+	// FramingParquet: Apache Parquet (shared/parquetlog), one row a
+	// record, chunks of row groups.
+	FramingParquet = "parquet"
 )
 
 // Format says how to read the object's records.
@@ -236,7 +240,8 @@ type Format struct {
 	Fields string `json:"fields"`
 	// Source is FieldsFromHeader or FieldsFromConfig.
 	Source string `json:"source"`
-	// Framing is FramingLines, FramingJSON or FramingCloudWatch.
+	// Framing is FramingLines, FramingJSON, FramingCloudWatch or
+	// FramingParquet.
 	Framing string `json:"framing"`
 	// Compression is CompressionNone or CompressionGzip.
 	Compression string `json:"compression"`
@@ -294,6 +299,10 @@ const (
 	// ChunkIndexed is a range of a gzip object entered at a checkpoint of
 	// the index stored at PlanOutput.IndexKey.
 	ChunkIndexed = "indexed"
+	// ChunkRowGroups is a run of row groups of a Parquet object: UStart
+	// and UEnd are row-group indexes [UStart, UEnd), Start and End the
+	// bytes they read, LineBase the rows before them.
+	ChunkRowGroups = "rowgroups"
 )
 
 // ChunkRef is one Parse work item. It stays small: the checkpoint window
@@ -310,7 +319,7 @@ type ChunkRef struct {
 	// Index is the chunk's position, 0-based, equal to its position in
 	// PlanOutput.Chunks.
 	Index int `json:"i"`
-	// Kind is ChunkWhole, ChunkRange or ChunkIndexed.
+	// Kind is ChunkWhole, ChunkRange, ChunkIndexed or ChunkRowGroups.
 	Kind string `json:"k"`
 	// Start and End are the compressed (object) byte range to GET:
 	// Start inclusive, End exclusive. The parser may read past End (a

@@ -23,7 +23,7 @@ import (
 var (
 	ErrEmpty      = errors.New("object is empty: no content (after decompression)")
 	ErrNestedGzip = errors.New("gzip inside gzip: the decompressed content starts with the gzip magic 1f 8b again (decompress it once)")
-	ErrParquet    = errors.New("object is Parquet: Parquet flow logs are not supported yet (choose the text file format for the flow log)")
+	ErrParquet    = errors.New("gzip-compressed Parquet: Parquet objects are read as AWS writes them, with compression inside the file (decompress it)")
 	ErrNotFlowLog = errors.New("not a flow log")
 	ErrHeader     = errors.New("invalid header line")
 )
@@ -50,14 +50,16 @@ func headerFormat(line []byte) *flowlog.Format {
 // the first decoded bytes (up to headSize), whole whether head is all of
 // the content. It reports the object's framing (contract.FramingLines,
 // FramingJSON for Firehose {"message":...} records, FramingCloudWatch for
-// CloudWatch Logs subscription payloads), or an error (ErrEmpty,
+// CloudWatch Logs subscription payloads, FramingParquet), or an error (ErrEmpty,
 // ErrParquet, ErrNestedGzip, ErrHeader, ErrNotFlowLog, ErrNoFormat) saying
 // why it cannot be read.
 func inspectContent(raw, head []byte, whole bool, format *flowlog.Format) (framing string, err error) {
 	const lines, firehose = contract.FramingLines, contract.FramingJSON
 	par := []byte("PAR1")
 	switch {
-	case bytes.HasPrefix(raw, par) || bytes.HasPrefix(head, par):
+	case bytes.HasPrefix(raw, par):
+		return contract.FramingParquet, nil // the field list is the schema's
+	case bytes.HasPrefix(head, par):
 		return lines, ErrParquet
 	case whole && len(head) == 0:
 		return lines, ErrEmpty

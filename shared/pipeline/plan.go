@@ -9,6 +9,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/chunk"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/contract"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/parquetlog"
 )
 
 // ErrNoFormat is returned by PlanObject for an object with neither a header
@@ -34,7 +35,8 @@ type ObjectPlan struct {
 	FromHeader bool
 	// Framing is contract.FramingLines, or FramingJSON (Firehose
 	// {"message":...} records) or FramingCloudWatch (subscription
-	// payloads), both read as one chunk.
+	// payloads), both read as one chunk, or FramingParquet (chunks of row
+	// groups; Format is the columns').
 	Framing      string
 	Compressed   bool
 	HeaderLine   string
@@ -48,6 +50,9 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 	framing, err := inspectSource(ctx, src, opt.Format)
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", name, err)
+	}
+	if framing == contract.FramingParquet {
+		return planParquet(ctx, name, src, opt)
 	}
 	copt := chunk.Options{ChunkSize: opt.ChunkSize, MaxChunks: opt.MaxChunks, SmallObject: opt.SmallObject}
 	if framing != contract.FramingLines {
@@ -89,6 +94,29 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 	return p, nil
 }
 
+// planParquet plans a Parquet object from its footer (one ranged read of
+// the tail): chunks of row groups, the field list from the column names
+// (a configured format does not apply).
+func planParquet(ctx context.Context, name string, src chunk.Source, opt PlanOptions) (*ObjectPlan, error) {
+	f, err := parquetlog.Open(ctx, name, src)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	small := opt.SmallObject
+	if small == 0 {
+		small = chunk.DefaultSmallObject
+	}
+	cp := f.Plan(opt.ChunkSize, opt.MaxChunks, small)
+	p := &ObjectPlan{Chunks: cp, Framing: contract.FramingParquet, Uncompressed: cp.USize}
+	if p.Format, err = flowlog.ParseHeader([]byte(f.Header())); err != nil {
+		return nil, fmt.Errorf("plan %s: the Parquet columns: %w", name, err)
+	}
+	if err := p.Format.CheckConvertible(flowlog.AddressAuto); err != nil {
+		return nil, fmt.Errorf("plan %s: the Parquet columns: %w", name, err)
+	}
+	return p, nil
+}
+
 // inspectSource reads the start of src and checks its content
 // (inspectContent): it reports the object's framing.
 func inspectSource(ctx context.Context, src chunk.Source, format *flowlog.Format) (string, error) {
@@ -107,6 +135,16 @@ func inspectSource(ctx context.Context, src chunk.Source, format *flowlog.Format
 // maxLine+1 bytes, for the parser to count as malformed.
 func ChunkLines(ctx context.Context, src chunk.Source, it chunk.Item, index chunk.Source, framing string, maxLine int) (LineSource, io.Closer, error) {
 	switch framing {
+	case contract.FramingParquet:
+		f, err := parquetlog.Open(ctx, "", src)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := f.Lines(int(it.Start), int(it.End))
+		if err != nil {
+			return nil, nil, err
+		}
+		return l, l, nil
 	case contract.FramingJSON, contract.FramingCloudWatch:
 		rc, err := src.OpenRange(ctx, 0, src.Size())
 		if err != nil {
