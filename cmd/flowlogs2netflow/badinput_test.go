@@ -460,7 +460,7 @@ var badCases = []badCase{
 	contentRow("duplicated header field", "duplicated-header-field.log", "invalid header line", `field "srcport" in column 7 duplicates column 6`),
 	contentRow("gzip inside gzip", "nested.log.gz", "nested.log.gz", "gzip inside gzip", "decompress it once"),
 	contentRow("CloudWatch Logs JSON", "cloudwatch-logs.json", "a CloudWatch Logs subscription payload: no header line and no log format configured"),
-	contentRow("Parquet", "parquet.parquet", "Parquet flow logs are not supported yet"),
+	contentRow("damaged Parquet", "parquet.parquet", "parquet.parquet", "invalid Parquet flow log"),
 	contentRow("every line malformed", "all-malformed.log", "all-malformed.log", "every data line is malformed", "first: line 2: "),
 	// A line longer than --max-line-bytes (64 KiB) is one malformed line,
 	// counted with its number, and the rest of the object is sent.

@@ -305,7 +305,7 @@ func TestUnreadableObjects(t *testing.T) {
 		{"cloudwatch without format", gzipped(t, []byte(cloudwatch+cloudwatch)), false, 1, "a CloudWatch Logs subscription payload: no header line and no log format configured"},
 		{"cloudwatch with format", gzipped(t, []byte(cloudwatch+cloudwatch)), true, 0, ""},
 		{"cloudwatch, a document cut short", gzipped(t, []byte(cloudwatch+cloudwatch[:60])), true, 1, "invalid CloudWatch Logs subscription payload"},
-		{"parquet", append([]byte("PAR1\x15\x04\x15\x10"), "...PAR1"...), false, 1, "Parquet flow logs are not supported yet"},
+		{"parquet", append([]byte("PAR1\x15\x04\x15\x10"), "...PAR1"...), false, 1, "invalid Parquet flow log"}, // from stdin: "Parquet from standard input"
 		{"binary", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), true, 1, "not a flow log: binary content"},
 		{"text", []byte("hello world\nthis is not a flow log\n"), false, 1, "not a flow log: the first line"},
 		{"json without message", []byte(`{"records":[1,2]}`), true, 1, "not a flow log: JSON"},
@@ -337,8 +337,12 @@ func TestUnreadableObjects(t *testing.T) {
 				if runModes[mode].stdin {
 					name = "stdin"
 				}
-				if !strings.Contains(errOut, tc.want) || !strings.Contains(errOut, name) {
-					t.Errorf("error does not say %q about %s:\n%s", tc.want, name, errOut)
+				want := tc.want
+				if tc.name == "parquet" && runModes[mode].stdin {
+					want = "Parquet from standard input"
+				}
+				if !strings.Contains(errOut, want) || !strings.Contains(errOut, name) {
+					t.Errorf("error does not say %q about %s:\n%s", want, name, errOut)
 				}
 			})
 		}

@@ -238,7 +238,7 @@ type Format struct {
 	// Fields are the field names in order, space-separated, as in the
 	// header line ("version account-id interface-id ...").
 	Fields string `json:"fields"`
-	// Source is FieldsFromHeader or FieldsFromConfig.
+	// Source is FieldsFromHeader, FieldsFromConfig or FieldsFromSchema.
 	Source string `json:"source"`
 	// Framing is FramingLines, FramingJSON, FramingCloudWatch or
 	// FramingParquet.
@@ -393,6 +393,9 @@ func (p PlanOutput) Validate() error {
 			errs = append(errs, fmt.Errorf("chunk %d: inverted range", i))
 		}
 		indexed = indexed || c.Kind == ChunkIndexed
+		if (c.Kind == ChunkRowGroups) != (p.Format.Framing == FramingParquet) {
+			errs = append(errs, fmt.Errorf("chunk %d: kind %q with framing %q (row groups go with Parquet, only)", i, c.Kind, p.Format.Framing))
+		}
 	}
 	if indexed && p.IndexKey == "" {
 		errs = append(errs, errors.New("indexed chunks but no index key"))

@@ -36,6 +36,7 @@ func golden() map[string]struct {
 		"plan-input.json":                  {s.PlanInput, func() any { return new(PlanInput) }},
 		"plan-output.json":                 {s.PlanOutput, func() any { return new(PlanOutput) }},
 		"plan-output-small.json":           {s.SmallPlanOutput, func() any { return new(PlanOutput) }},
+		"plan-output-parquet.json":         {s.ParquetPlanOutput, func() any { return new(PlanOutput) }},
 		"plan-output-duplicate.json":       {s.DuplicatePlanOutput, func() any { return new(PlanOutput) }},
 		"duplicate-output.json":            {DuplicateOutput{Object: s.DuplicatePlanOutput.Object, Duplicate: s.DuplicatePlanOutput.Duplicate}, func() any { return new(DuplicateOutput) }},
 		"parse-input.json":                 {s.ParseInput, func() any { return new(ParseInput) }},
@@ -186,7 +187,7 @@ func TestExecutionInputValidate(t *testing.T) {
 
 func TestPlanValidate(t *testing.T) {
 	s := Samples()
-	for _, p := range []PlanOutput{s.PlanOutput, s.SmallPlanOutput, s.DuplicatePlanOutput} {
+	for _, p := range []PlanOutput{s.PlanOutput, s.SmallPlanOutput, s.ParquetPlanOutput, s.DuplicatePlanOutput} {
 		if err := p.Validate(); err != nil {
 			t.Errorf("sample plan: %v", err)
 		}
@@ -203,6 +204,11 @@ func TestPlanValidate(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %q, want it to mention %q", err, want)
 		}
+	}
+	mixed := Samples().ParquetPlanOutput
+	mixed.Format.Framing = FramingLines
+	if err := mixed.Validate(); err == nil || !strings.Contains(err.Error(), "row groups go with Parquet") {
+		t.Errorf("Validate() of row-group chunks of a text object = %v, want a kind/framing error", err)
 	}
 	many := Samples().PlanOutput
 	many.Chunks = make([]ChunkRef, ChunkLimit(2)+1)

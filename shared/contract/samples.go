@@ -13,6 +13,7 @@ type SampleSet struct {
 	PlanOutput          PlanOutput
 	SmallPlanOutput     PlanOutput // uncompressed, one chunk, no index, unversioned
 	DuplicatePlanOutput PlanOutput // the object version is already claimed
+	ParquetPlanOutput   PlanOutput // a Parquet object, chunks of row groups
 	ParseInput          ParseInput // chunk 1
 	ParseOutputs        []ParseOutput
 	ReserveInput        ReserveInput
@@ -79,6 +80,20 @@ func Samples() SampleSet {
 		StagingPrefix: prefix,
 		Receivers:     receivers[:1],
 		Chunks:        []ChunkRef{{Index: 0, Kind: ChunkWhole, Start: 0, End: 4096, UStart: 0, UEnd: 4096, Checkpoint: -1, LineBase: 0}},
+	}
+	pq := ObjectRef{Bucket: bucket, Key: "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/27/123456789012_vpcflowlogs_us-east-1_fl-0123456789abcdef0_20261127T1005Z_0a1b2c3d.log.parquet", ETag: "5d41402abc4b2a76b9719d911017c592", Size: 2621440}
+	s.ParquetPlanOutput = PlanOutput{
+		Object: pq,
+		Format: Format{
+			Fields: "version account_id interface_id srcaddr dstaddr srcport dstport protocol packets bytes start end action log_status",
+			Source: FieldsFromSchema, Framing: FramingParquet, Compression: CompressionNone,
+		},
+		StagingPrefix: prefix,
+		Receivers:     receivers[:1],
+		Chunks: []ChunkRef{
+			{Index: 0, Kind: ChunkRowGroups, Start: 4, End: 1310000, UStart: 0, UEnd: 2, Checkpoint: -1, LineBase: 0},
+			{Index: 1, Kind: ChunkRowGroups, Start: 1310000, End: 2620000, UStart: 2, UEnd: 4, Checkpoint: -1, LineBase: 200000},
+		},
 	}
 	s.DuplicatePlanOutput = PlanOutput{
 		Object:    obj,

@@ -21,6 +21,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/gzindex"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/parquetlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/sfnerr"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
@@ -57,11 +58,11 @@ func classify(err error) error {
 }
 
 // isCorrupt reports whether err says the object's bytes are damaged (a bad
-// gzip stream or index), as opposed to a failure to read them.
+// gzip stream or index, a damaged Parquet file), as opposed to a failure to read them.
 func isCorrupt(err error) bool {
 	if errors.Is(err, inflate.ErrCorrupt) || errors.Is(err, inflate.ErrHeader) || errors.Is(err, inflate.ErrChecksum) ||
 		errors.Is(err, gzindex.ErrFormat) || errors.Is(err, chunk.ErrIndex) ||
-		errors.Is(err, chunk.ErrRange) {
+		errors.Is(err, chunk.ErrRange) || errors.Is(err, parquetlog.ErrCorrupt) {
 		return true
 	}
 	// A truncated gzip member inside the object (not a short read: the

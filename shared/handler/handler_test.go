@@ -128,7 +128,7 @@ func TestSplitter(t *testing.T) {
 		{"gzip of nothing", "nothing.log.gz", gzipBytes(nil), "", "object is empty"},
 		{"gzip inside gzip", "twice.log.gz", gzipBytes(buf.Bytes()), "", "gzip inside gzip"},
 		{"cloudwatch without format", "cw.gz", gzipBytes([]byte(`{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":["f"],"logEvents":[]}`)), "", "a CloudWatch Logs subscription payload: no header line and no log format configured"},
-		{"parquet", "x.parquet", []byte("PAR1\x15\x04PAR1"), "", "Parquet flow logs are not supported yet"},
+		{"parquet", "x.parquet", []byte("PAR1\x15\x04PAR1"), "", "too small for Parquet: invalid Parquet flow log"},
 		{"duplicated header field", "dup.log", []byte("version srcaddr dstaddr dstaddr\n"), "", `field "dstaddr" in column 4 duplicates column 3`},
 		{"not a flow log", "text.log", []byte("hello\n"), "", "not a flow log"},
 	} {

@@ -106,8 +106,11 @@ func (s *Splitter) plan(ctx context.Context, in contract.PlanInput) (contract.Pl
 		}
 	}
 	out.Format = contract.Format{Fields: plan.Format.Header(), Source: contract.FieldsFromConfig, Framing: contract.FramingLines, Compression: contract.CompressionNone}
-	if plan.FromHeader {
+	switch {
+	case plan.FromHeader:
 		out.Format.Source = contract.FieldsFromHeader
+	case plan.Framing == contract.FramingParquet:
+		out.Format.Source = contract.FieldsFromSchema
 	}
 	if plan.Framing != "" {
 		out.Format.Framing = plan.Framing
@@ -147,6 +150,8 @@ func (s *Splitter) head(ctx context.Context, in contract.ExecutionInput) (*awsio
 func chunkRef(it chunk.Item) contract.ChunkRef {
 	c := contract.ChunkRef{Index: it.N, Start: it.From, End: it.To, UStart: it.Start, UEnd: it.End, Checkpoint: -1, LineBase: it.Lines}
 	switch {
+	case it.Kind == chunk.Parquet:
+		c.Kind = contract.ChunkRowGroups
 	case it.Whole:
 		c.Kind = contract.ChunkWhole
 	case it.Kind == chunk.Gzip:
@@ -162,6 +167,9 @@ func chunkRef(it chunk.Item) contract.ChunkRef {
 // indexed chunk come from the index (filled by the caller).
 func chunkItem(c contract.ChunkRef, f contract.Format) chunk.Item {
 	it := chunk.Item{N: c.Index, Kind: chunk.Text, Start: c.UStart, End: c.UEnd, From: c.Start, To: c.End, Lines: c.LineBase}
+	if c.Kind == contract.ChunkRowGroups {
+		it.Kind = chunk.Parquet
+	}
 	if f.Compression == contract.CompressionGzip {
 		it.Kind = chunk.Gzip
 		it.Whole = c.Kind == contract.ChunkWhole

@@ -25,7 +25,10 @@ var (
 	ErrNestedGzip = errors.New("gzip inside gzip: the decompressed content starts with the gzip magic 1f 8b again (decompress it once)")
 	ErrParquet    = errors.New("gzip-compressed Parquet: Parquet objects are read as AWS writes them, with compression inside the file (decompress it)")
 	ErrNotFlowLog = errors.New("not a flow log")
-	ErrHeader     = errors.New("invalid header line")
+	// ErrParquetStream: a Parquet file is read from its footer, at its
+	// end, and by row-group ranges, which a stream does not allow.
+	ErrParquetStream = errors.New("Parquet from standard input: a Parquet file is read from its footer, at the end of the file; give its path or s3:// URL instead")
+	ErrHeader        = errors.New("invalid header line")
 )
 
 // headSize is how much decoded content inspectContent looks at.

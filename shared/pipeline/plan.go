@@ -100,7 +100,7 @@ func PlanObject(ctx context.Context, name string, src chunk.Source, opt PlanOpti
 func planParquet(ctx context.Context, name string, src chunk.Source, opt PlanOptions) (*ObjectPlan, error) {
 	f, err := parquetlog.Open(ctx, name, src)
 	if err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
+		return nil, fmt.Errorf("plan %w", err) // err begins with the name
 	}
 	small := opt.SmallObject
 	if small == 0 {

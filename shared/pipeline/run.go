@@ -103,6 +103,9 @@ func (r *Runner) Run(ctx context.Context, in Input, claim string) error {
 	// The same content checks as the Plan step of objects read by range.
 	raw, head, whole, content := sniffStream(src)
 	framing, err := inspectContent(raw, head, whole, r.Parser.Format)
+	if err == nil && framing == contract.FramingParquet {
+		err = ErrParquetStream
+	}
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", in.Name, err)
 	}
