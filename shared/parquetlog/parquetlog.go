@@ -109,7 +109,11 @@ func Open(ctx context.Context, name string, src chunk.Source) (*File, error) {
 			return nil, fmt.Errorf("%s: read the footer: %w", name, err)
 		}
 	}
-	pf, err := parquet.OpenFile(r, size, parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	var pf *parquet.File
+	err := guard(func() (err error) {
+		pf, err = parquet.OpenFile(r, size, parquet.SkipMagicBytes(true), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+		return err
+	})
 	if err != nil {
 		if r.err != nil {
 			return nil, fmt.Errorf("%s: read the footer: %w", name, r.err)
@@ -245,7 +249,11 @@ func (l *Lines) Next() bool {
 			}
 			continue
 		}
-		n, err := l.rows.ReadRows(l.buf[:min(int64(len(l.buf)), l.left)])
+		var n int
+		err := guard(func() (err error) {
+			n, err = l.rows.ReadRows(l.buf[:min(int64(len(l.buf)), l.left)])
+			return err
+		})
 		l.n, l.i = n, 0
 		l.left -= int64(n)
 		if err != nil && !(errors.Is(err, io.EOF) && l.left == 0) {
@@ -295,7 +303,10 @@ func (l *Lines) open() bool {
 		l.err = fmt.Errorf("%s: row group %d: %w", l.f.name, g.Index, err)
 		return false
 	}
-	l.rows = l.f.pf.RowGroups()[g.Index].Rows()
+	if err := guard(func() error { l.rows = l.f.pf.RowGroups()[g.Index].Rows(); return nil }); err != nil {
+		l.fail(err)
+		return false
+	}
 	l.left = g.Rows
 	l.rowNo = g.FirstRow
 	return true
@@ -425,6 +436,19 @@ func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// guard runs fn and turns a panic into an error: the Parquet library
+// panics on some damaged pages (a slice out of range, a gzip error raised
+// as a panic) where it could return an error, and a damaged object must
+// fail as invalid input, naming the object, not crash the process.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("damaged data (the Parquet reader failed: %v)", p)
+		}
+	}()
+	return fn()
 }
 
 // IsParquet reports whether b (an object's first bytes) starts with the
