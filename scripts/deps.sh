@@ -3,7 +3,7 @@
 # Debian machine or a developer's laptop. Idempotent and quick when
 # everything is already there.
 #   apt:  nfdump (nfcapd, nfdump), pmacct (nfacctd), tshark
-#   npm:  dynalite, aws-local-stepfunctions, asl-validator (scripts/node)
+#   npm:  dynalite, aws-local-stepfunctions, asl-validator, @dsnp/parquetjs (scripts/node)
 #   go:   aws-lambda-rie, goflow2, tflint, tfsec (pinned, into .cache/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ if ((${#need_apt[@]})); then
 fi
 
 if [ ! -x scripts/node/node_modules/.bin/asl-validator ] || [ ! -f scripts/node/node_modules/dynalite/cli.js ] \
-   || [ ! -d scripts/node/node_modules/aws-local-stepfunctions ]; then
+   || [ ! -d scripts/node/node_modules/aws-local-stepfunctions ] || [ ! -d scripts/node/node_modules/@dsnp/parquetjs ]; then
   echo "deps: npm ci (scripts/node)"
   npm ci --prefix scripts/node --no-audit --no-fund --loglevel=error >/dev/null
 fi

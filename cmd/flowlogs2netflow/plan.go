@@ -17,10 +17,12 @@ import (
 
 const planHelp = `Usage: flowlogs2netflow plan [flags] FILE
 
-Prints how the Plan step cuts FILE into chunks: the kind (gzip or text),
-sizes, the header line, and per chunk the compressed byte range a parser
-GETs, the uncompressed range it owns and where its line numbers start; for
-a large gzip file, the size of the checkpoint index. Nothing is sent.
+Prints how the Plan step cuts FILE into chunks: the kind (gzip, text or
+parquet), sizes, the header line, and per chunk the compressed byte range a
+parser GETs, the uncompressed range it owns and where its line numbers
+start; for a large gzip file, the size of the checkpoint index; for a
+Parquet file, the row groups each chunk reads (planned from the footer).
+Nothing is sent.
 
 Flags:
 `
@@ -70,7 +72,8 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			*chunk.Plan
 			IndexBytes int  `json:"indexBytes"`
 			Firehose   bool `json:"firehose,omitempty"`
-		}{p.Chunks, len(p.Index), p.Framing == contract.FramingJSON})
+			RowGroups  int  `json:"rowGroups,omitempty"`
+		}{p.Chunks, len(p.Index), p.Framing == contract.FramingJSON, p.RowGroups})
 	}
 	c := p.Chunks
 	fmt.Fprintf(stdout, "%s: %s, %d bytes", name, c.Kind, c.Size)
@@ -80,7 +83,14 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if c.Lines >= 0 {
 		fmt.Fprintf(stdout, ", %d lines", c.Lines)
 	}
-	fmt.Fprintf(stdout, "\nformat: %s (%s)\n", p.Format.Header(), map[bool]string{true: "header line", false: "configured"}[p.FromHeader])
+	from := map[bool]string{true: "header line", false: "configured"}[p.FromHeader]
+	if p.Framing == contract.FramingParquet {
+		from = "Parquet columns"
+	}
+	fmt.Fprintf(stdout, "\nformat: %s (%s)\n", p.Format.Header(), from)
+	if p.Framing == contract.FramingParquet {
+		fmt.Fprintf(stdout, "framing: Parquet, %d row groups; a chunk reads whole row groups, one ranged read each\n", p.RowGroups)
+	}
 	if p.Framing == contract.FramingJSON {
 		fmt.Fprintln(stdout, "framing: Firehose {\"message\":...} records, read as one chunk")
 	}
@@ -93,6 +103,13 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintln(stdout)
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', tabwriter.AlignRight)
+	if c.Kind == chunk.Parquet {
+		fmt.Fprintln(tw, "chunk\tGET from\tto\trow groups from\tto\trows before\t")
+		for _, it := range c.Items {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t\n", it.N, it.From, it.To, it.Start, it.End, it.Lines)
+		}
+		return tw.Flush()
+	}
 	fmt.Fprintln(tw, "chunk\tGET from\tto\towns from\tto\tcheckpoint\tlines before\t")
 	for _, it := range c.Items {
 		end, lines, cp := fmt.Sprint(it.End), fmt.Sprint(it.Lines), "-"

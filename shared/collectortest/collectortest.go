@@ -2,7 +2,8 @@
 // and reads back what they decoded: nfcapd/nfdump 1.7 (StartNfcapd,
 // Records, Stats, Exporters), pmacct nfacctd 1.7 with sequence checks on
 // (StartNfacctd), goflow2 v2 (StartGoflow2) and tshark 4.0 captures
-// (StartTshark, DecodeCflow, Expert). Each collector listens on a free
+// (StartTshark, DecodeCflow, Expert); WriteParquet writes test input with
+// an independent Parquet implementation (parquetjs). Each collector listens on a free
 // loopback port, is ready when Start returns, and is stopped at test
 // cleanup if Stop was not called. A test that needs a collector binary that
 // is not installed is skipped, unless FL2NF_REQUIRE_INTEGRATION=1 (set by

@@ -38,6 +38,7 @@ type ObjectPlan struct {
 	// payloads), both read as one chunk, or FramingParquet (chunks of row
 	// groups; Format is the columns').
 	Framing      string
+	RowGroups    int // of a Parquet object
 	Compressed   bool
 	HeaderLine   string
 	Uncompressed int64 // -1 when unknown
@@ -107,7 +108,7 @@ func planParquet(ctx context.Context, name string, src chunk.Source, opt PlanOpt
 		small = chunk.DefaultSmallObject
 	}
 	cp := f.Plan(opt.ChunkSize, opt.MaxChunks, small)
-	p := &ObjectPlan{Chunks: cp, Framing: contract.FramingParquet, Uncompressed: cp.USize}
+	p := &ObjectPlan{Chunks: cp, Framing: contract.FramingParquet, Uncompressed: cp.USize, RowGroups: len(f.Groups)}
 	if p.Format, err = flowlog.ParseHeader([]byte(f.Header())); err != nil {
 		return nil, fmt.Errorf("plan %s: the Parquet columns: %w", name, err)
 	}
