@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/collectortest")
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/collectortest"
+)
 
 // pqFormat is a VPC custom format with fields of every Parquet type AWS
 // uses (INT_32 ports, tcp-flags, traffic-path; INT_64 counters and times;
