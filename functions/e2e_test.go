@@ -580,6 +580,47 @@ func TestStateMachineEndToEnd(t *testing.T) {
 	w.checkNfdump("CloudWatch payload", cwTruth)
 	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
 
+	// 4e. A Parquet flow log (written by parquetjs, AWS's columns, GZIP
+	// pages, 6 row groups): planned from its footer into chunks of row
+	// groups, each parsed from its byte range, exact at the collectors.
+	var pqText bytes.Buffer
+	if _, err := flowgen.Write(&pqText, flowgen.Options{Lines: 120000, Seed: 14, Header: true, RejectFraction: 0.1, Format: flowlog.DefaultFormat}); err != nil {
+		t.Fatal(err)
+	}
+	var pqGz bytes.Buffer
+	pz := gzip.NewWriter(&pqGz)
+	pz.Write(pqText.Bytes())
+	pz.Close()
+	pqTruth := inputTruth(t, pqGz.Bytes())
+	pqDir := t.TempDir()
+	os.WriteFile(filepath.Join(pqDir, "in.log"), pqText.Bytes(), 0o644)
+	collectortest.WriteParquet(t, filepath.Join(pqDir, "in.log"), filepath.Join(pqDir, "out.parquet"), 20000)
+	pqObj, err := os.ReadFile(filepath.Join(pqDir, "out.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pqKey := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2025/01/01/123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_20250101T0000Z_1a2b3c4d.log.parquet"
+	pqETag := w.put(pqKey, pqObj)
+	parse0 := w.fns["ParseChunk"].invocations()
+	r = w.execute("e2e-parquet", contract.ExecutionInput{Bucket: logBucket, Key: pqKey, ETag: pqETag, Size: int64(len(pqObj)), Source: contract.SourceEventBridge})
+	if r.Status != "SUCCEEDED" {
+		t.Fatalf("Parquet object: %s: %s: %s", r.Status, r.Error, r.Cause)
+	}
+	var pqSum contract.Summary
+	if err := json.Unmarshal(r.Output, &pqSum); err != nil {
+		t.Fatal(err)
+	}
+	// The text has a header line; the Parquet file has columns instead.
+	if pqSum.Counts.Records != pqTruth.records || pqSum.Counts.Lines != pqTruth.lines-1 || pqSum.Chunks < 2 {
+		t.Errorf("Parquet summary %+v in %d chunks; want %d records of %d rows in several chunks", pqSum.Counts, pqSum.Chunks, pqTruth.records, pqTruth.lines-1)
+	}
+	if n := w.fns["ParseChunk"].invocations() - parse0; n != pqSum.Chunks {
+		t.Errorf("Parquet object: %d Parse invocations for %d chunks", n, pqSum.Chunks)
+	}
+	checkContiguous(t, "Parquet object", w.capture.take(t), 3*uint64(want.allRecords)+uint64(smallTruth.allRecords)+uint64(cwTruth.allRecords), uint64(pqTruth.allRecords))
+	w.checkNfdump("Parquet object", pqTruth)
+	w.nf = collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{Port: w.nf.Port, RcvBuf: 16 << 20})
+
 	// 5. A corrupt object fails the execution with a cause naming the
 	// object and the compressed offset.
 	bad := append([]byte(nil), src...)
