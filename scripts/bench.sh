@@ -8,4 +8,4 @@ go run ./scripts/bench "$@"
 echo
 echo "== micro-benchmarks (one core)"
 go test -run '^$' -bench . -benchtime 1s -cpu 1 -benchmem \
-  ./shared/flowlog ./shared/netflow/nfv5 ./shared/netflow/nfv9 ./shared/netflow/ipfix 2>&1 | grep -E '^(Benchmark|ok|FAIL)'
+  ./shared/flowlog ./shared/parquetlog ./shared/netflow/nfv5 ./shared/netflow/nfv9 ./shared/netflow/ipfix 2>&1 | grep -E '^(Benchmark|ok|FAIL)'

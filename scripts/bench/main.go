@@ -7,7 +7,11 @@
 //   - the baseline: gunzip plus line splitting of the same file in Go with
 //     GOMAXPROCS=1, in records/s;
 //   - their ratio;
-//   - the same end-to-end run with IPFIX, and the chunked run with 2 workers.
+//   - the same end-to-end run with IPFIX, and the chunked run with 2 workers;
+//   - the end-to-end netflow5 run on a Parquet file of 1 M of the same
+//     generated records (written by parquetjs, 100,000 rows a row group),
+//     beside the gzip text figure (skipped when node or parquetjs is
+//     missing: make deps).
 package main
 
 import (
@@ -81,24 +85,37 @@ func run(cli, dir string, lines int64) error {
 	baseRate := float64(n-1) / base.Seconds()
 	fmt.Printf("%-44s %10.2f %12.0f %10.0f %9s\n", "baseline: gunzip + line split (GOMAXPROCS=1)", base.Seconds(), baseRate, float64(ubytes)/1e6/base.Seconds(), "-")
 
-	var v5rate, v5rate2 float64
-	for _, c := range []struct {
+	type benchCase struct {
 		name, url string
 		procs     string
 		workers   string
 		chunk     string
-	}{
-		{"end-to-end netflow5 (GOMAXPROCS=1)", "netflow5://%s?pps=0", "1", "1", "4MiB"},
-		{"end-to-end ipfix (GOMAXPROCS=1)", "ipfix://%s?pps=0", "1", "1", "4MiB"},
-		{"end-to-end netflow5, 2 workers (GOMAXPROCS=2)", "netflow5://%s?pps=0", "2", "2", "4MiB"},
-	} {
+		file      string
+		ubytes    int64
+	}
+	cases := []benchCase{
+		{"end-to-end netflow5 (GOMAXPROCS=1)", "netflow5://%s?pps=0", "1", "1", "4MiB", file, ubytes},
+		{"end-to-end ipfix (GOMAXPROCS=1)", "ipfix://%s?pps=0", "1", "1", "4MiB", file, ubytes},
+		{"end-to-end netflow5, 2 workers (GOMAXPROCS=2)", "netflow5://%s?pps=0", "2", "2", "4MiB", file, ubytes},
+	}
+	if pq, err := parquetInput(cli, dir); err != nil {
+		fmt.Printf("(Parquet rows skipped: %v)\n", err)
+	} else {
+		pst, _ := os.Stat(pq)
+		fmt.Printf("Parquet input: %s, 1000000 rows in 10 row groups, %.0f MB\n", pq, float64(pst.Size())/1e6)
+		cases = append(cases,
+			benchCase{"end-to-end netflow5, Parquet (GOMAXPROCS=1)", "netflow5://%s?pps=0", "1", "1", "4MiB", pq, pst.Size()},
+			benchCase{"end-to-end netflow5, Parquet, 2 workers", "netflow5://%s?pps=0", "2", "2", "2MiB", pq, pst.Size()})
+	}
+	var v5rate, v5rate2 float64
+	for _, c := range cases {
 		sink, err := startSink()
 		if err != nil {
 			return err
 		}
 		stateDir, _ := os.MkdirTemp("", "fl2nf-bench-")
 		cmd := exec.Command(cli, "run", "--progress", "never", "--summary", "json", "--workers", c.workers, "--chunk-size", c.chunk,
-			"--state", filepath.Join(stateDir, "seq.db"), "--to", fmt.Sprintf(c.url, sink.addr), file)
+			"--state", filepath.Join(stateDir, "seq.db"), "--to", fmt.Sprintf(c.url, sink.addr), c.file)
 		cmd.Env = append(os.Environ(), "GOMAXPROCS="+c.procs)
 		var out bytes.Buffer
 		cmd.Stdout = &out
@@ -121,15 +138,46 @@ func run(cli, dir string, lines int64) error {
 		switch {
 		case v5rate == 0:
 			v5rate = rate
-		case c.workers == "2":
+		case c.workers == "2" && c.file == file:
 			v5rate2 = rate
 		}
 		fmt.Printf("%-44s %10.2f %12.0f %10.0f %7.0f MB   (%d datagrams sent, %d received)\n", c.name, el.Seconds(), rate,
-			float64(ubytes)/1e6/el.Seconds(), float64(rss)/1024, r.Receivers[0].Datagrams, sink.got.Load())
+			float64(c.ubytes)/1e6/el.Seconds(), float64(rss)/1024, r.Receivers[0].Datagrams, sink.got.Load())
 	}
 	fmt.Printf("ratio end-to-end netflow5 / baseline: %.2f (records/s over lines/s)\n", v5rate/baseRate)
 	fmt.Printf("speedup 2 workers / 1 chunk (netflow5): %.2f\n", v5rate2/v5rate)
 	return nil
+}
+
+// parquetInput returns a Parquet file of 1 M generated records (the same
+// generator and seed as the text input), writing it with parquetjs
+// (scripts/node/flowlog-to-parquet.mjs) the first time.
+func parquetInput(cli, dir string) (string, error) {
+	file := filepath.Join(dir, "flowlog-1000000.parquet")
+	if _, err := os.Stat(file); err == nil {
+		return file, nil
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat("scripts/node/node_modules/@dsnp/parquetjs"); err != nil {
+		return "", fmt.Errorf("parquetjs is not installed (make deps): %w", err)
+	}
+	text := filepath.Join(dir, "flowlog-1000000.log")
+	fmt.Printf("writing 1000000 rows as Parquet into %s (parquetjs, about a minute) ...\n", file)
+	gen := exec.Command(cli, "generate", "--lines", "1000000", "--seed", "42", "--big", "0.0001", "--ipv6", "0.05", "-o", text)
+	gen.Stderr = os.Stderr
+	if err := gen.Run(); err != nil {
+		return "", fmt.Errorf("generate: %w", err)
+	}
+	defer os.Remove(text)
+	w := exec.Command(node, "scripts/node/flowlog-to-parquet.mjs", text, file+".tmp", "100000")
+	w.Stderr = os.Stderr
+	if err := w.Run(); err != nil {
+		return "", fmt.Errorf("parquetjs: %w", err)
+	}
+	return file, os.Rename(file+".tmp", file)
 }
 
 func gunzipLines(file string) (lines, ubytes int64, err error) {

@@ -22,6 +22,7 @@ import (
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowgen"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/inflate"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/parquetlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/receiver"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/boltseq"
@@ -41,6 +42,8 @@ func TestClassify(t *testing.T) {
 		{&inflate.Error{Err: inflate.ErrCorrupt, Msg: "bad"}, "InvalidInputError"},
 		{&inflate.Error{Err: io.ErrUnexpectedEOF, Msg: "short"}, "InvalidInputError"},
 		{fmt.Errorf("x: %w", errInvalid), "InvalidInputError"},
+		{fmt.Errorf("s3://b/k: row group 2: %w", parquetlog.ErrCorrupt), "InvalidInputError"},
+		{fmt.Errorf("s3://b/k: row group 2: read [4, 900): %w", errors.New("connection reset")), "RetryableError"},
 		{errors.New("connection reset"), "RetryableError"},
 		{context.Canceled, "RetryableError"},
 		// A collector that is down: the Send step fails and the state
