@@ -1,15 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/collectortest"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/fakes3"
 )
 
 // pqFormat is a VPC custom format with fields of every Parquet type AWS
@@ -206,5 +213,66 @@ func TestParquetMillionRows(t *testing.T) {
 	t.Logf("%d rows in %d row groups, %d chunks: %+v; one chunk: %+v", 1_000_000, p.RowGroups, len(p.Items), many, one)
 	if many != src || one != src {
 		t.Errorf("nfdump totals: %d chunks %+v, one chunk %+v, source %+v", len(p.Items), many, one, src)
+	}
+}
+
+// TestParquetS3: `run s3://...` on a Parquet object (gofakes3 on
+// loopback): the whole object is never fetched; the plan reads the tail
+// and each chunk its row groups, by range, and nfcapd gets every record.
+func TestParquetS3(t *testing.T) {
+	dir := t.TempDir()
+	text, pq := filepath.Join(dir, "vpc.log"), filepath.Join(dir, "vpc.parquet")
+	want := writePqSource(t, text, 12000, 3)
+	collectortest.WriteParquet(t, text, pq, 2000)
+	body, err := os.ReadFile(pq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var gets []string // Range headers of the object's GETs ("" for a whole GET)
+	srv := fakes3.StartWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, ".parquet") {
+				mu.Lock()
+				gets = append(gets, r.Header.Get("Range"))
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	}, "flowlogs")
+	key := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/12/04/123456789012_vpcflowlogs_us-east-1_fl-0a1b_20261204T1200Z_abcd.log.parquet"
+	if _, err := srv.Client.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String("flowlogs"), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		t.Fatal(err)
+	}
+	nf := collectortest.StartNfcapdWith(t, collectortest.NfcapdOptions{})
+	env := []string{"AWS_ENDPOINT_URL_S3=" + srv.URL, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDLOCAL", "AWS_SECRET_ACCESS_KEY=local-secret",
+		"AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"), "AWS_EC2_METADATA_DISABLED=true"}
+	_, errOut, code := runBad(t, env, nil, "run", "--summary", "none", "--progress", "never", "--state", filepath.Join(dir, "seq.db"),
+		"--small-object", "1", "--chunk-size", "64KiB", "--to", "netflow9://"+nf.Addr(), "s3://flowlogs/"+key)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	nf.Stop(t)
+	var got pqTotals
+	collectortest.Records(t, nf.Dir, func(r collectortest.NfRecord) {
+		got.records++
+		got.bytes += r.Bytes
+		got.packets += r.Packets
+	})
+	if got.records != want.records || got.bytes != want.bytes || got.packets != want.packets {
+		t.Errorf("nfdump: %d records, %d bytes, %d packets; source %d, %d, %d", got.records, got.bytes, got.packets, want.records, want.bytes, want.packets)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("GETs of the object: %q", gets)
+	// The content check reads the first bytes, the plan the tail, each of
+	// the chunks (at least 2) its footer and its row groups: all ranged.
+	if len(gets) < 2+2*2 {
+		t.Errorf("%d GETs of the object %q, want at least 6", len(gets), gets)
+	}
+	for _, g := range gets {
+		if !strings.HasPrefix(g, "bytes=") {
+			t.Errorf("a GET without a range (%q): the object was fetched whole; GETs %q", g, gets)
+		}
 	}
 }
