@@ -30,7 +30,7 @@ var codecs = map[string][]string{
 // awsAllowed are the only packages that may import the AWS SDK or the
 // Lambda runtime: the adapters, the stores, the handlers and the mains.
 var awsAllowed = []string{
-	"shared/awsio", "shared/handler", "shared/seq/dynamoseq", "shared/progress/dynamoprogress", "shared/dedup",
+	"shared/awsio", "shared/lambdaboot", "shared/handler", "shared/seq/dynamoseq", "shared/progress/dynamoprogress", "shared/dedup",
 	"shared/reprocess", "shared/fakes3", "shared/dynalite", "cmd/", "functions/",
 }
 

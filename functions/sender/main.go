@@ -8,46 +8,29 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/awsio"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/config"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/dedup"
-	"github.com/flowlogs2netflow/flowlogs2netflow/shared/flowlog"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/handler"
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/lambdaboot"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/progress/dynamoprogress"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/seq/dynamoseq"
 	"github.com/flowlogs2netflow/flowlogs2netflow/shared/staging"
 )
 
 func main() {
-	ctx := context.Background()
-	cfg, err := config.FromEnv(os.Getenv, config.Need{Receivers: true, Staging: true, SequenceTable: true})
-	if err != nil {
-		fail("configuration", err)
-	}
-	mode, err := flowlog.ParseAddressMode(cfg.AddressMode)
-	if err != nil {
-		fail("configuration", err)
-	}
-	awsCfg, err := awsio.LoadConfig(ctx, "")
-	if err != nil {
-		fail("aws configuration", err)
-	}
-	s3c := awsio.NewS3(awsCfg, os.Getenv("AWS_ENDPOINT_URL_S3"))
-	db := dynamodb.NewFromConfig(awsCfg)
+	env := lambdaboot.Start(context.Background(), "sender", config.Need{Receivers: true, Staging: true, SequenceTable: true})
+	cfg := env.Config
+	db := env.DynamoDB()
 	seqs, err := dynamoseq.New(db, cfg.SequenceTable, dynamoseq.Options{})
-	if err != nil {
-		fail("sequence store", err)
-	}
+	env.Check("sequence store", err)
 	send := &handler.Sender{
-		Staging:          &awsio.Staging{Client: s3c, Bucket: cfg.StagingBucket},
+		Staging:          env.Staging(),
 		TemplatePackets:  cfg.TemplatePackets,
 		TemplateInterval: cfg.TemplateInterval,
 		Progress:         &dynamoprogress.Store{DB: db, Table: cfg.SequenceTable},
@@ -59,32 +42,22 @@ func main() {
 	if cfg.SenderTimeout > 0 {
 		send.Stall = cfg.SenderTimeout + 5*time.Minute
 	}
-
 	// Convert: the same steps with staging in the function's /tmp.
 	local := staging.Dir{Root: filepath.Join(os.TempDir(), "fl2nf-staging")}
 	dd, err := dedup.New(db, cfg.SequenceTable, dedup.Options{})
-	if err != nil {
-		fail("duplicate claims", err)
-	}
-	split, err := handler.NewSplitter(s3c, local, dd, cfg)
-	if err != nil {
-		fail("configuration", err)
-	}
+	env.Check("duplicate claims", err)
+	split, err := handler.NewSplitter(env.S3(), local, dd, cfg)
+	env.Check("configuration", err)
 	fn := &handler.SenderFunction{
 		Send: send,
 		Convert: &handler.Converter{
 			Splitter: split,
-			Parser: &handler.Parser{S3: s3c, Staging: local, AddressMode: mode, MaxLineBytes: int(cfg.MaxLineBytes),
-				Log: slog.New(slog.NewJSONHandler(os.Stderr, nil))},
+			Parser: &handler.Parser{S3: env.S3(), Staging: local, AddressMode: env.AddressMode(), MaxLineBytes: int(cfg.MaxLineBytes),
+				Log: env.Log},
 			Allocator: &handler.Allocator{Store: seqs, Staging: local, SenderTimeout: cfg.SenderTimeout},
 			Sender:    send,
 			Staging:   local,
 		},
 	}
 	lambda.Start(fn.Handle)
-}
-
-func fail(what string, err error) {
-	slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("sender init failed", "step", what, "error", err)
-	os.Exit(1)
 }
