@@ -78,6 +78,13 @@ func runToNfcapd(t *testing.T, url string, rcvbuf int, flags []string, files ...
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("summary: %v\n%s", err, out)
 	}
+	return s, nfTotals(t, nf)
+}
+
+// nfTotals stops nf and returns what nfdump decoded; a sequence failure
+// fails the test.
+func nfTotals(t *testing.T, nf *collectortest.Nfcapd) pqTotals {
+	t.Helper()
 	nf.Stop(t)
 	var got pqTotals
 	collectortest.Records(t, nf.Dir, func(r collectortest.NfRecord) {
@@ -86,9 +93,9 @@ func runToNfcapd(t *testing.T, url string, rcvbuf int, flags []string, files ...
 		got.packets += r.Packets
 	})
 	if f := collectortest.Stats(t, nf.Dir)["Sequence failures"]; f != "0" {
-		t.Errorf("run %v: nfdump sequence failures %q", flags, f)
+		t.Errorf("nfdump sequence failures %q", f)
 	}
-	return s, got
+	return got
 }
 
 // TestParquet: VPC flow logs as AWS delivers them in Parquet, written by
@@ -157,28 +164,7 @@ func TestParquetTransitGateway(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}
-	nf.Stop(t)
-	got := tgwWant{in: map[uint32]uint64{}, out: map[uint32]uint64{}}
-	collectortest.Records(t, nf.Dir, func(r collectortest.NfRecord) {
-		got.records++
-		got.bytes += r.Bytes
-		got.packets += r.Packets
-		if r.In != 0 {
-			got.in[r.In]++
-		}
-		if r.Out != 0 {
-			got.out[r.Out]++
-		}
-	})
-	if got.records != w.records || got.bytes != w.bytes || got.packets != w.packets {
-		t.Errorf("nfdump: %d records, %d bytes, %d packets; input %d, %d, %d", got.records, got.bytes, got.packets, w.records, w.bytes, w.packets)
-	}
-	if fmt.Sprint(got.in) != fmt.Sprint(w.in) || fmt.Sprint(got.out) != fmt.Sprint(w.out) {
-		t.Errorf("interfaces: input %v output %v; want %v and %v", got.in, got.out, w.in, w.out)
-	}
-	if f := collectortest.Stats(t, nf.Dir)["Sequence failures"]; f != "0" {
-		t.Errorf("sequence failures %q", f)
-	}
+	checkTGW(t, nf, w)
 }
 
 // TestParquetMillionRows: a 1 M-row Parquet object (10 row groups) planned
@@ -252,13 +238,7 @@ func TestParquetS3(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}
-	nf.Stop(t)
-	var got pqTotals
-	collectortest.Records(t, nf.Dir, func(r collectortest.NfRecord) {
-		got.records++
-		got.bytes += r.Bytes
-		got.packets += r.Packets
-	})
+	got := nfTotals(t, nf)
 	if got.records != want.records || got.bytes != want.bytes || got.packets != want.packets {
 		t.Errorf("nfdump: %d records, %d bytes, %d packets; source %d, %d, %d", got.records, got.bytes, got.packets, want.records, want.bytes, want.packets)
 	}

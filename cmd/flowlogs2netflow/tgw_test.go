@@ -102,6 +102,14 @@ func TestTransitGateway(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}
+	checkTGW(t, nf, w)
+}
+
+// checkTGW stops nf and checks that nfdump decoded exactly w: records,
+// bytes, packets, the records per input and output interface, and no
+// sequence failure.
+func checkTGW(t *testing.T, nf *collectortest.Nfcapd, w tgwWant) {
+	t.Helper()
 	nf.Stop(t)
 	got := tgwWant{in: map[uint32]uint64{}, out: map[uint32]uint64{}}
 	collectortest.Records(t, nf.Dir, func(r collectortest.NfRecord) {

@@ -1,13 +1,14 @@
 package collectortest
 
 import (
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/flowlogs2netflow/flowlogs2netflow/shared/dynalite"
 )
 
 // writerScript is the independent Parquet writer, relative to the
@@ -23,7 +24,7 @@ const writerScript = "scripts/node/flowlog-to-parquet.mjs"
 func WriteParquet(t testing.TB, in, out string, rowsPerGroup int) int64 {
 	t.Helper()
 	node := Need(t, "node")
-	root, err := repoRoot()
+	root, err := dynalite.RepoRoot()
 	if err != nil {
 		unavailable(t, "the Parquet writer: %v", err)
 	}
@@ -42,22 +43,4 @@ func WriteParquet(t testing.TB, in, out string, rowsPerGroup int) int64 {
 		t.Fatalf("write %s as Parquet: output %q: %v", in, b, err)
 	}
 	return n
-}
-
-// repoRoot walks up from the working directory to the one holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -82,9 +82,13 @@ type File struct {
 	Rows   int64
 }
 
-// Open reads the footer of src (the object name is for errors). ctx bounds
+// Open reads the footer of src (the object name begins its errors; empty,
+// they begin "Parquet object"). ctx bounds
 // every read Open and the File's Lines make.
 func Open(ctx context.Context, name string, src chunk.Source) (*File, error) {
+	if name == "" {
+		name = "Parquet object" // the caller names the object
+	}
 	size := src.Size()
 	if size < 12 {
 		return nil, fmt.Errorf("%s: %d bytes, too small for Parquet: %w", name, size, ErrCorrupt)
