@@ -2,9 +2,12 @@
 // pipeline: the configuration from the environment (shared/config), a JSON
 // logger at FL2NF_LOG_LEVEL (also the slog default), one AWS configuration
 // and one client per service, built once. A function's main reads what it
-// needs from an Env, builds its handler and calls lambda.Start; a failure
-// here is logged with the function and what failed, and the process exits
-// (Lambda reports an init error and retries the invocation).
+// needs from an Env, builds its handler and calls lambda.Start. This runs
+// in Lambda's Init phase ("Function init", before the first invocation:
+// https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html);
+// a failure here is logged with the function and what failed and the
+// process exits 1, so the invocation fails with the runtime's exit error
+// and the state machine's Retry of the Task decides what happens next.
 package lambdaboot
 
 import (
